@@ -1,0 +1,372 @@
+"""Fast numba kernel that runs the network of :mod:`dbcode.rules` over presentations.
+
+One kernel serves all four learning schemes. It exploits what is constant between
+events: while no neuron spikes within a presentation, every trace decays geometrically
+(``z(t) = lambda^m z0``) and the input is ``x = x_prev + a(t) (x_new - x_prev)``. The
+potentials then cost O(N_z) per step from cached products (``F x_prev``, ``F dx``,
+``W z0``), the decoder loss O(1) from cached dot products, and the weight updates of
+all those steps reduce to a few scalar sums of powers of ``lambda`` and of the fade
+coefficient ``a``. The sums are applied ("flushed") in one O(N_z N_x) update when a
+neuron spikes or the presentation ends; the step with the spike itself is applied
+exactly.
+
+With ``exact=True`` every step is flushed on its own and the kernel reproduces
+:func:`dbcode.rules.reference_step` to float precision. In the event-driven mode
+(``exact=False``) the weights that enter the potentials and the updates are those of
+the last event (at most one inter-spike interval old), the scheme of the authors'
+simulations; ``tests/test_kernels.py`` bounds its effect on weights and loss.
+
+Homeostasis and annealing are applied every step in both modes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+SB, DB, DB_SLOW, DB_SIM = 0, 1, 2, 3
+VARIANT_CODES = {"sb": SB, "db": DB, "db-slow": DB_SLOW, "db-simultaneous": DB_SIM}
+
+# indices into the per-step rate vector
+R_F, R_D, R_W, R_B, R_FBAR, R_DECAY, R_SIGMA = range(7)
+# indices into the window sums: count, sums over steps of wA, a wA, wA^2 (rules driven
+# by z(t-1) = wA zA), of wB, a wB, wB^2 (rules driven by z(t) = wB zB) and of wA wB
+S_N, S_A1, S_AA, S_A2, S_B1, S_BA, S_B2, S_AB = range(8)
+
+
+@njit(cache=True)
+def _floored(f, floor):
+    if f < 0.0:
+        return min(f, -floor)
+    return max(f, floor)
+
+
+@njit(cache=True)
+def _dendritic_inhibition(W3, zA, out):
+    """out[j, i] = sum_k W3[j, i, k] zA[k] (local inhibition of each dendrite)."""
+    n_z, n_x, _ = W3.shape
+    for j in range(n_z):
+        for i in range(n_x):
+            acc = 0.0
+            for k in range(n_z):
+                acc += W3[j, i, k] * zA[k]
+            out[j, i] = acc
+
+
+@njit(cache=True)
+def _flush(variant, zA, zB, sums, xp, dx, F, D, W, W3, Fbar, rates, floor, work_x, work_z,
+           work_zx):
+    """Apply the summed updates of a window (or of one step) with frozen weights.
+
+    Over the window the input is ``xp + a dx``, ``z(t-1) = wA zA`` and ``z(t) = wB zB``;
+    ``sums`` holds the sums of the scalar weights (see ``S_*``). For a single step
+    ``sums = (1, 1, a, 1, 1, a, 1, 1)`` and the update equals the per-step rules.
+    """
+    n_z, n_x = F.shape
+    n, a1, aa, a2, b1, ba, b2, ab = (sums[S_N], sums[S_A1], sums[S_AA], sums[S_A2],
+                                     sums[S_B1], sums[S_BA], sums[S_B2], sums[S_AB])
+    eta_F, eta_D, eta_W = rates[R_F], rates[R_D], rates[R_W]
+
+    # Eq 10: dD = eta_D (x - D z) z^T summed over the window
+    if eta_D != 0.0:
+        Dz = work_x
+        for i in range(n_x):
+            acc = 0.0
+            for k in range(n_z):
+                acc += D[i, k] * zB[k]
+            Dz[i] = acc
+        for i in range(n_x):
+            r = b1 * xp[i] + ba * dx[i] - b2 * Dz[i]
+            for k in range(n_z):
+                D[i, k] += eta_D * r * zB[k]
+
+    if variant == SB:
+        # Eq 4/16 with ubar = F x + W z(t-1), from the weights before this update
+        if eta_W != 0.0:
+            drive = work_z
+            for j in range(n_z):
+                fxp = 0.0
+                fdx = 0.0
+                for i in range(n_x):
+                    fxp += F[j, i] * xp[i]
+                    fdx += F[j, i] * dx[i]
+                wz = 0.0
+                for k in range(n_z):
+                    wz += W[j, k] * zA[k]
+                drive[j] = a1 * fxp + aa * fdx + a2 * wz
+            for j in range(n_z):
+                for k in range(n_z):
+                    W[j, k] -= eta_W * drive[j] * zA[k]
+        # Eq 6/15: dF_ji = eta_F (x_i z_j - F_ji z_j^2)
+        if eta_F != 0.0:
+            for j in range(n_z):
+                zj = zB[j]
+                if zj == 0.0:
+                    continue
+                for i in range(n_x):
+                    F[j, i] += eta_F * (zj * (b1 * xp[i] + ba * dx[i]) - b2 * zj * zj * F[j, i])
+    elif variant == DB:
+        # Eq 5/9 with the decoder estimated by F^T: dF = eta_F z (x - F^T z)^T
+        if eta_F != 0.0:
+            Fz = work_x
+            for i in range(n_x):
+                acc = 0.0
+                for j in range(n_z):
+                    acc += F[j, i] * zB[j]
+                Fz[i] = acc
+            for j in range(n_z):
+                zj = zB[j]
+                if zj == 0.0:
+                    continue
+                for i in range(n_x):
+                    F[j, i] += eta_F * zj * (b1 * xp[i] + ba * dx[i] - b2 * Fz[i])
+    else:
+        # Eq 7/8: u_ji = F_ji x_i + (W3 z(t-1))_ji, dW3_jik = -eta_W u_ji z_k(t-1)
+        inh = work_zx
+        _dendritic_inhibition(W3, zA, inh)
+        eta_Fbar, decay = rates[R_FBAR], rates[R_DECAY]
+        for j in range(n_z):
+            zj = zB[j]
+            for i in range(n_x):
+                f = F[j, i]
+                if variant == DB_SLOW:
+                    # SI: dFbar = eta z_j u_ji; dF = eta (Fbar / F - F) with the old Fbar
+                    df = eta_F * n * (Fbar[j, i] / _floored(f, floor) - f)
+                    Fbar[j, i] += eta_Fbar * zj * (f * (b1 * xp[i] + ba * dx[i])
+                                                   + ab * inh[j, i])
+                else:
+                    # SI: dF = eta z_j (x_i + (u_ji - F_ji x_i) / F_ji) - lambda F
+                    df = (eta_F * zj * (b1 * xp[i] + ba * dx[i]
+                                        + ab * inh[j, i] / _floored(f, floor))
+                          - decay * n * f)
+                if eta_W != 0.0 or decay != 0.0:
+                    ubar_w = f * (a1 * xp[i] + aa * dx[i]) + a2 * inh[j, i]
+                    dec = decay * n if variant == DB_SIM else 0.0
+                    for k in range(n_z):
+                        W3[j, i, k] -= eta_W * ubar_w * zA[k] + dec * W3[j, i, k]
+                F[j, i] = f + df
+
+
+@njit(cache=True)
+def _refresh(variant, F, D, W, W3, xp, dx, z0, Fxp, Fdx, Wz0, c, Dz0, work_x):
+    """Recompute the cached products after the weights or the base traces changed."""
+    n_z, n_x = F.shape
+    for j in range(n_z):
+        a = 0.0
+        b = 0.0
+        for i in range(n_x):
+            a += F[j, i] * xp[i]
+            b += F[j, i] * dx[i]
+        Fxp[j] = a
+        Fdx[j] = b
+    for i in range(n_x):
+        acc = 0.0
+        for k in range(n_z):
+            acc += D[i, k] * z0[k]
+        Dz0[i] = acc
+    if variant == SB:
+        for j in range(n_z):
+            acc = 0.0
+            for k in range(n_z):
+                acc += W[j, k] * z0[k]
+            Wz0[j] = acc
+            c[j] = W[j, j] / 4.0
+    elif variant == DB:
+        # W = -F D: W z0 = -F (D z0) and W_jj = -sum_i F_ji D_ij, without forming W
+        for j in range(n_z):
+            acc = 0.0
+            diag = 0.0
+            for i in range(n_x):
+                acc += F[j, i] * Dz0[i]
+                diag += F[j, i] * D[i, j]
+            Wz0[j] = -acc
+            c[j] = -diag / 4.0
+    else:
+        for j in range(n_z):
+            acc = 0.0
+            diag = 0.0
+            for i in range(n_x):
+                for k in range(n_z):
+                    acc += W3[j, i, k] * z0[k]
+                diag += W3[j, i, j]
+            Wz0[j] = acc
+            c[j] = diag / 4.0
+
+
+@njit(cache=True)
+def _dot(a, b):
+    acc = 0.0
+    for i in range(a.shape[0]):
+        acc += a[i] * b[i]
+    return acc
+
+
+@njit(cache=True)
+def run_presentations(
+    variant, images, order, x_start, uniforms, n_steps, n_fade,
+    F, D, W, W3, Fbar, b, z, sigma_box,
+    rates, trace_decay, target, sigma2_final, floor, bias_outside, exact,
+    loss_out, count_out, rec_s, rec_z, rec_exc, rec_inh, rec_u,
+):
+    """Run the presentations ``images[order]``, updating the state arrays in place.
+
+    Parameters
+    ----------
+    variant : int
+        One of ``SB, DB, DB_SLOW, DB_SIM``.
+    images : (n_images, N_x) array; order : (n_pres,) int array
+    x_start : (N_x,) array
+        The image shown before the first presentation (the first fade starts there).
+    uniforms : (n_pres * n_steps, N_z) array
+        One uniform random number per step and neuron (spike if below ``sigmoid(u)``).
+    n_steps, n_fade : int
+        Steps per presentation and steps of the linear fade.
+    F, D, W, W3, Fbar, b, z : arrays
+        State (``W`` used by SB, ``W3``/``Fbar`` by the dendritic variants).
+    sigma_box : (1,) array
+        ``sigma``, updated in place.
+    rates : (7,) array
+        Per-step rates (see ``R_*``); all zero for a test evaluation.
+    trace_decay, target, sigma2_final, floor : float
+        ``exp(-dt/tau)``, ``rho dt``, final ``sigma^2``, floor of ``|F|``.
+    bias_outside, exact : bool
+    loss_out : (n_pres,) array
+        Mean decoder loss (Eq 1) per presentation.
+    count_out : (n_pres, N_z) int array
+        Spikes per presentation and neuron.
+    rec_s, rec_z, rec_exc, rec_inh, rec_u : (n_rec, N_z) arrays
+        Spikes, traces, excitatory drive ``F x``, inhibitory drive ``W z(t-1) + c`` and
+        potentials of the first ``n_rec`` steps (``n_rec`` may be 0).
+    """
+    n_z, n_x = F.shape
+    n_rec = rec_s.shape[0]
+    learning = (rates[R_F] != 0.0 or rates[R_D] != 0.0 or rates[R_W] != 0.0
+                or rates[R_FBAR] != 0.0 or rates[R_DECAY] != 0.0)
+    eta_b, eta_sigma = rates[R_B], rates[R_SIGMA]
+    lam = trace_decay
+    inv_2nx = 1.0 / (2.0 * n_x)
+
+    xp = x_start.copy()
+    dx = np.zeros(n_x)
+    x = np.zeros(n_x)
+    z0 = z.copy()
+    zA = np.zeros(n_z)
+    zB = np.zeros(n_z)
+    Fxp = np.zeros(n_z)
+    Fdx = np.zeros(n_z)
+    Wz0 = np.zeros(n_z)
+    c = np.zeros(n_z)
+    Dz0 = np.zeros(n_x)
+    spike = np.zeros(n_z)
+    sums = np.zeros(8)
+    one = np.ones(8)
+    work_x = np.zeros(n_x)
+    work_z = np.zeros(n_z)
+    work_zx = np.zeros((n_z, n_x)) if variant >= DB_SLOW else np.zeros((1, 1))
+    sigma = sigma_box[0]
+    t = 0
+
+    for p in range(order.shape[0]):
+        x_new = images[order[p]]
+        for i in range(n_x):
+            dx[i] = x_new[i] - xp[i]
+        _refresh(variant, F, D, W, W3, xp, dx, z0, Fxp, Fdx, Wz0, c, Dz0, work_x)
+        pp = _dot(xp, xp)
+        pd = _dot(xp, dx)
+        dd = _dot(dx, dx)
+        qp = _dot(xp, Dz0)
+        qd = _dot(dx, Dz0)
+        rr = _dot(Dz0, Dz0)
+        w = 1.0  # z(t-1) = w z0 within the current window
+        sums[:] = 0.0
+        loss_sum = 0.0
+        for k in range(n_steps):
+            a = 1.0 if n_fade == 0 else min(1.0, (k + 1.0) / n_fade)
+            inv_s2 = 1.0 / (sigma * sigma)
+            any_spike = False
+            for j in range(n_z):
+                exc = Fxp[j] + a * Fdx[j]
+                inh = w * Wz0[j] + c[j]
+                if bias_outside:
+                    u = (exc + inh) * inv_s2 + b[j]
+                else:
+                    u = (exc + inh + b[j]) * inv_s2
+                if uniforms[t, j] * (1.0 + math.exp(-u)) < 1.0:
+                    spike[j] = 1.0
+                    any_spike = True
+                    count_out[p, j] += 1
+                else:
+                    spike[j] = 0.0
+                if t < n_rec:
+                    rec_s[t, j] = spike[j]
+                    rec_exc[t, j] = exc
+                    rec_inh[t, j] = inh
+                    rec_u[t, j] = u
+            if any_spike or (exact and learning):
+                if sums[S_N] > 0.0:
+                    _flush(variant, z0, z0, sums, xp, dx, F, D, W, W3, Fbar, rates, floor,
+                           work_x, work_z, work_zx)
+                    sums[:] = 0.0
+                for j in range(n_z):
+                    zA[j] = w * z0[j]
+                    zB[j] = lam * zA[j] + spike[j]
+                # the loss of this step uses z(t) and the decoder before its update
+                step_loss = 0.0
+                for i in range(n_x):
+                    x[i] = xp[i] + a * dx[i]
+                    acc = x[i]
+                    for q in range(n_z):
+                        acc -= D[i, q] * zB[q]
+                    step_loss += acc * acc
+                loss_sum += step_loss * inv_2nx
+                if learning:
+                    one[S_AA] = a
+                    one[S_BA] = a
+                    _flush(variant, zA, zB, one, xp, dx, F, D, W, W3, Fbar, rates, floor,
+                           work_x, work_z, work_zx)
+                for j in range(n_z):
+                    z0[j] = zB[j]
+                w = 1.0
+                if learning or any_spike:
+                    _refresh(variant, F, D, W, W3, xp, dx, z0, Fxp, Fdx, Wz0, c, Dz0, work_x)
+                    qp = _dot(xp, Dz0)
+                    qd = _dot(dx, Dz0)
+                    rr = _dot(Dz0, Dz0)
+            else:
+                wb = w * lam
+                # ||xp + a dx - wb D z0||^2 from cached dot products
+                loss_sum += (pp + 2.0 * a * pd + a * a * dd
+                             - 2.0 * wb * (qp + a * qd) + wb * wb * rr) * inv_2nx
+                if learning:
+                    sums[S_N] += 1.0
+                    sums[S_A1] += w
+                    sums[S_AA] += a * w
+                    sums[S_A2] += w * w
+                    sums[S_B1] += wb
+                    sums[S_BA] += a * wb
+                    sums[S_B2] += wb * wb
+                    sums[S_AB] += w * wb
+                w = wb
+            if t < n_rec:
+                for j in range(n_z):
+                    rec_z[t, j] = w * z0[j]
+            if eta_b != 0.0:
+                for j in range(n_z):
+                    b[j] += eta_b * (target - spike[j])
+            if eta_sigma != 0.0:
+                sigma += eta_sigma * (sigma2_final - sigma * sigma) / sigma
+            t += 1
+        if sums[S_N] > 0.0:
+            _flush(variant, z0, z0, sums, xp, dx, F, D, W, W3, Fbar, rates, floor,
+                   work_x, work_z, work_zx)
+            sums[:] = 0.0
+        for j in range(n_z):
+            z0[j] = w * z0[j]
+        loss_out[p] = loss_sum / n_steps
+        for i in range(n_x):
+            xp[i] = x_new[i]
+    for j in range(n_z):
+        z[j] = z0[j]
+    sigma_box[0] = sigma
