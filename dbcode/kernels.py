@@ -36,14 +36,14 @@ R_F, R_D, R_W, R_B, R_FBAR, R_DECAY, R_SIGMA = range(7)
 S_N, S_A1, S_AA, S_A2, S_B1, S_BA, S_B2, S_AB = range(8)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _floored(f, floor):
     if f < 0.0:
         return min(f, -floor)
     return max(f, floor)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _dendritic_inhibition(W3, zA, out):
     """out[j, i] = sum_k W3[j, i, k] zA[k] (local inhibition of each dendrite)."""
     n_z, n_x, _ = W3.shape
@@ -55,7 +55,7 @@ def _dendritic_inhibition(W3, zA, out):
             out[j, i] = acc
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _flush(variant, zA, zB, sums, xp, dx, F, D, W, W3, Fbar, rates, floor, work_x, work_z,
            work_zx):
     """Apply the summed updates of a window (or of one step) with frozen weights.
@@ -149,7 +149,7 @@ def _flush(variant, zA, zB, sums, xp, dx, F, D, W, W3, Fbar, rates, floor, work_
                 F[j, i] = f + df
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _refresh(variant, F, D, W, W3, xp, dx, z0, Fxp, Fdx, Wz0, c, Dz0, work_x):
     """Recompute the cached products after the weights or the base traces changed."""
     n_z, n_x = F.shape
@@ -195,7 +195,7 @@ def _refresh(variant, F, D, W, W3, xp, dx, z0, Fxp, Fdx, Wz0, c, Dz0, work_x):
             c[j] = diag / 4.0
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _dot(a, b):
     acc = 0.0
     for i in range(a.shape[0]):
@@ -203,7 +203,7 @@ def _dot(a, b):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def run_presentations(
     variant, images, order, x_start, uniforms, n_steps, n_fade,
     F, D, W, W3, Fbar, b, z, sigma_box,

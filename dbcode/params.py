@@ -211,7 +211,9 @@ class Params:
 
 
 PHASE_LEARNING = {
-    # what learns in each phase: decoder, inhibition, input weights
+    # what learns in each phase: decoder, inhibition, input weights (the homeostatic
+    # threshold and the annealing of sigma run in every phase)
+    "frozen": (False, False, False),
     "decoder": (True, False, False),
     "inhibition": (True, True, False),
     "all": (True, True, True),
@@ -290,6 +292,9 @@ def preset(experiment: str, scale: str = "ci", **overrides) -> Params:
     **overrides
         Any :class:`Params` field.
     """
+    if overrides.get("variant") in DENDRITIC_VARIANTS and "init" not in overrides:
+        if PRESETS.get(experiment, {}).get(scale, Params()).init == "zero":
+            overrides["init"] = "small"
     if experiment not in PRESETS:
         raise ParameterError(
             f"unknown experiment {experiment!r}; choose one of {', '.join(PRESETS)}"

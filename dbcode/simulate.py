@@ -48,6 +48,8 @@ class RunResult:
         Test decoder loss (Eq 1) at those checkpoints, plasticity off.
     rates_hz : (N_z,) array
         Firing rate of each neuron during the final test evaluation.
+    train_rates_hz : (N_z,) array
+        Firing rate of each neuron over the last 10 % of training (homeostasis on).
     test_counts : (n_test_eval, N_z) array
         Spikes per test image and neuron in the final evaluation.
     record : dict
@@ -63,6 +65,7 @@ class RunResult:
     eval_at: np.ndarray
     test_loss: np.ndarray
     rates_hz: np.ndarray
+    train_rates_hz: np.ndarray
     test_counts: np.ndarray
     record: dict
     runtime_s: float
@@ -232,6 +235,7 @@ def train(
     started = time.perf_counter()
     test_loss = [evaluate(state, params, test_images, eval_rngs[0]).loss.mean()]
     train_loss = np.zeros(total)
+    train_counts = np.zeros((total, params.n_z), dtype=np.int64)
     done = 0
     x_prev = train_images[rng.integers(len(train_images))]
     with progress_bar(total, f"{params.variant} training", enabled=progress) as bar:
@@ -246,6 +250,7 @@ def train(
                 seg = run_segment(state, params, train_images, order, x_prev, uniforms,
                                   rates, exact=exact)
                 train_loss[done : done + m] = seg.loss
+                train_counts[done : done + m] = seg.counts
                 x_prev = train_images[order[-1]]
                 done += m
                 bar.update(m)
@@ -263,8 +268,11 @@ def train(
     elif params.is_dendritic:
         state.W = state.W3.sum(axis=1)
     rates_hz = final.counts.sum(axis=0) / (len(test_images) * params.t_present / 1000.0)
+    tail = train_counts[-max(1, total // 10):]
+    train_rates_hz = tail.sum(axis=0) / (len(tail) * params.t_present / 1000.0)
     return RunResult(
         params=params, seed=seed, state=state, train_loss=train_loss, eval_at=eval_at,
-        test_loss=np.array(test_loss), rates_hz=rates_hz, test_counts=final.counts,
+        test_loss=np.array(test_loss), rates_hz=rates_hz,
+        train_rates_hz=train_rates_hz, test_counts=final.counts,
         record=final.record, runtime_s=time.perf_counter() - started,
     )

@@ -1,0 +1,119 @@
+"""Input data sets of Mikulasch, Rudelt & Priesemann (2020).
+
+The paper trains its networks on three kinds of input (Methods, "Data sets"):
+
+* ``"bars"``: the correlated-bars task, a variant of Földiák's bars
+  (:mod:`dbcode.data.bars`);
+* ``"mnist"``: handwritten digits 0, 1 and 2 scaled to 16 x 16 pixels
+  (:mod:`dbcode.data.mnist`);
+* ``"scenes"``: on/off-transformed 8 x 8 patches of whitened natural images
+  (:mod:`dbcode.data.natural`).
+
+Every loader returns a :class:`Dataset` and draws all random numbers from
+``np.random.default_rng(seed)``, so the same seed gives identical arrays.
+
+Files that have to be downloaded (the full MNIST set, Olshausen's ``IMAGES.mat``)
+are looked for in ``$DBCODE_DATA/<name>``, by default ``~/.cache/dbcode/<name>``.
+Nothing is downloaded unless a ``download_*`` function is called explicitly; without
+those files the loaders fall back to data that ship with installed packages.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Dataset", "DATASETS", "data_dir", "load_dataset"]
+
+DATASETS: dict[str, tuple[str, str]] = {
+    "bars": ("bars", "load_bars"),
+    "mnist": ("mnist", "load_mnist"),
+    "scenes": ("natural", "load_scenes"),
+}
+
+
+@dataclass
+class Dataset:
+    """A training and a test set of flattened, non-negative input vectors.
+
+    Attributes
+    ----------
+    name : str
+        Data set name, one of :data:`DATASETS`.
+    train, test : np.ndarray
+        Inputs of shape ``(n_train, n_x)`` and ``(n_test, n_x)``, float64.
+    image_shape : tuple of int
+        Shape of one image for display. For natural scenes this is the patch shape
+        ``(8, 8)`` while ``n_x = 128`` holds the on and the off channel.
+    source : str
+        Human-readable provenance of the data.
+    meta : dict
+        Loader-specific extras (labels, bar identities, whitened images, ...).
+    """
+
+    name: str
+    train: np.ndarray
+    test: np.ndarray
+    image_shape: tuple[int, ...]
+    source: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_x(self) -> int:
+        """Number of input channels."""
+        return self.train.shape[1]
+
+
+def data_dir(name: str) -> Path:
+    """Directory in which downloaded files of data set ``name`` are kept.
+
+    Parameters
+    ----------
+    name : str
+        Sub-directory name, e.g. ``"mnist"`` or ``"sparsenet"``.
+
+    Returns
+    -------
+    Path
+        ``$DBCODE_DATA/<name>`` if the environment variable is set, else
+        ``~/.cache/dbcode/<name>``.
+    """
+    root = os.environ.get("DBCODE_DATA", "~/.cache/dbcode")
+    return Path(root).expanduser() / name
+
+
+def load_dataset(name: str, *, n_train: int, n_test: int, seed: int, **kw: Any) -> Dataset:
+    """Load one of the paper's data sets by name.
+
+    Parameters
+    ----------
+    name : {"bars", "mnist", "scenes"}
+        Which data set.
+    n_train, n_test : int
+        Number of training and test inputs.
+    seed : int
+        Seed of the random generator that draws (or selects) the inputs.
+    **kw
+        Passed on to :func:`~dbcode.data.bars.load_bars`,
+        :func:`~dbcode.data.mnist.load_mnist` or
+        :func:`~dbcode.data.natural.load_scenes`.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a known data set.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; valid names are {sorted(DATASETS)}")
+    module, loader = DATASETS[name]
+    load = getattr(importlib.import_module(f"{__name__}.{module}"), loader)
+    return load(n_train=n_train, n_test=n_test, seed=seed, **kw)

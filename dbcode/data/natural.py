@@ -1,0 +1,355 @@
+"""On/off-transformed 8 x 8 patches of whitened natural images.
+
+Mikulasch, Rudelt & Priesemann (2020), Figs 4-5 and Methods: the networks learn from
+patches of Olshausen & Field's ten whitened 512 x 512 images (``IMAGES.mat`` of the
+sparsenet package). The images are first downscaled by a factor 0.5; then every
+whitened pixel value ``v`` of an 8 x 8 patch feeds two inputs, an on channel and an
+off channel, ``sigmoid(16 (v - 0.15))`` and ``sigmoid(16 (-v - 0.15))``. The inputs
+are non-negative and mostly close to 0 or 1, and ``n_x = 2 * 64 = 128``.
+
+``IMAGES.mat`` is not shipped. Offline, ten photographs that come with scikit-image
+(:data:`OFFLINE_PHOTOS`) are whitened the way sparsenet whitened its images
+(:func:`whiten`) and used instead. Whitened images have variance 0.1 at 512 x 512;
+averaging 2 x 2 blocks removes part of the (now strong) high-frequency power, so
+after downscaling the variance is lower (about 0.076 for the offline images).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import tempfile
+import urllib.request
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from scipy.special import expit
+
+from . import Dataset, data_dir
+
+PATCH = 8
+N_PIXELS = PATCH * PATCH
+IMAGE_SIZE = 512
+GAIN = 16.0
+OFFSET = 0.15
+IMAGES_MAT_URL = "https://rctn.org/bruno/sparsenet/IMAGES.mat"
+IMAGES_MAT_MD5 = "b20cb33935e95b556cb83bef5e9afcf1"
+OFFLINE_PHOTOS = (
+    "camera", "astronaut", "coffee", "chelsea", "rocket",
+    "coins", "moon", "grass", "gravel", "motorcycle",
+)
+"""Photographs of :mod:`skimage.data` used offline (``"motorcycle"`` is the left image
+of ``stereo_motorcycle``); all ship with scikit-image, none is downloaded."""
+
+Source = Literal["auto", "images_mat", "skimage"]
+
+
+def _load_photo(name: str) -> np.ndarray:
+    from skimage import data
+
+    if name == "motorcycle":
+        return data.stereo_motorcycle()[0]
+    return getattr(data, name)()
+
+
+def default_cache_dir() -> Path:
+    """``$DBCODE_DATA/sparsenet``, by default ``~/.cache/dbcode/sparsenet``."""
+    return data_dir("sparsenet")
+
+
+def onoff_transform(v: np.ndarray) -> np.ndarray:
+    """Split whitened pixel values into on and off channels.
+
+    Parameters
+    ----------
+    v : np.ndarray
+        Whitened values, shape ``(..., 64)``.
+
+    Returns
+    -------
+    np.ndarray
+        Shape ``(..., 128)``: ``sigmoid(16 (v - 0.15))`` followed by
+        ``sigmoid(16 (-v - 0.15))``, all in (0, 1).
+    """
+    v = np.asarray(v, dtype=np.float64)
+    return np.concatenate([expit(GAIN * (v - OFFSET)), expit(GAIN * (-v - OFFSET))], axis=-1)
+
+
+def receptive_field(F_row: np.ndarray) -> np.ndarray:
+    """Receptive field of one neuron as shown in the paper: ``F_on - F_off``.
+
+    Parameters
+    ----------
+    F_row : np.ndarray
+        Weights of one neuron onto the 128 inputs (on channel first).
+
+    Returns
+    -------
+    np.ndarray
+        Array of shape ``(8, 8)``.
+    """
+    F_row = np.asarray(F_row)
+    return (F_row[:N_PIXELS] - F_row[N_PIXELS:]).reshape(PATCH, PATCH)
+
+
+def whiten(images: np.ndarray, f0_fraction: float = 0.4, variance: float = 0.1) -> np.ndarray:
+    """Whiten square images as sparsenet did and set each image's variance.
+
+    Each image is filtered in the 2-D Fourier domain with
+    ``f * exp(-(f / f0)**4)``, where ``f`` is the radial frequency in cycles per
+    image and ``f0 = f0_fraction * N``. The ramp flattens the roughly ``1/f``
+    amplitude spectrum of natural images, the exponential removes the corners of
+    the spectrum. Then every image is scaled to ``variance`` (sparsenet scaled its
+    set so that the mean variance was 0.1; here each image is).
+
+    Parameters
+    ----------
+    images : np.ndarray
+        Stack of shape ``(M, N, N)``.
+    f0_fraction : float, default 0.4
+        Cut-off frequency as a fraction of the image size.
+    variance : float, default 0.1
+        Target variance of every whitened image.
+
+    Returns
+    -------
+    np.ndarray
+        Whitened stack, float64, same shape, zero mean.
+    """
+    images = np.asarray(images, dtype=np.float64)
+    n = images.shape[-1]
+    if images.shape[-2] != n:
+        raise ValueError(f"images must be square, got shape {images.shape[-2:]}")
+    fy, fx = np.meshgrid(np.fft.fftfreq(n, 1.0 / n), np.fft.fftfreq(n, 1.0 / n), indexing="ij")
+    f = np.hypot(fx, fy)
+    kernel = f * np.exp(-((f / (f0_fraction * n)) ** 4))
+    white = np.fft.ifft2(np.fft.fft2(images) * kernel).real
+    return white * np.sqrt(variance / white.var(axis=(-2, -1), keepdims=True))
+
+
+def offline_raw_images(size: int = IMAGE_SIZE) -> np.ndarray:
+    """The ten scikit-image photographs, grey, centre-cropped and resized.
+
+    Parameters
+    ----------
+    size : int, default 512
+        Side length of the square output images.
+
+    Returns
+    -------
+    np.ndarray
+        Array of shape ``(10, size, size)`` with values in [0, 1], in the order of
+        :data:`OFFLINE_PHOTOS`.
+    """
+    from skimage.color import rgb2gray
+    from skimage.transform import resize
+    from skimage.util import img_as_float
+
+    images = []
+    for name in OFFLINE_PHOTOS:
+        photo = _load_photo(name)
+        grey = rgb2gray(photo) if photo.ndim == 3 else img_as_float(photo)
+        h, w = grey.shape
+        side = min(h, w)
+        top, left = (h - side) // 2, (w - side) // 2
+        square = grey[top : top + side, left : left + side]
+        images.append(resize(square, (size, size), anti_aliasing=True))
+    return np.stack(images)
+
+
+@functools.lru_cache(maxsize=1)
+def offline_whitened_images() -> np.ndarray:
+    """Whitened offline images, ``(10, 512, 512)``, computed once per process.
+
+    Returns
+    -------
+    np.ndarray
+        Read-only array; see :func:`whiten` and :func:`offline_raw_images`.
+    """
+    white = whiten(offline_raw_images())
+    white.flags.writeable = False
+    return white
+
+
+def load_images_mat(path: str | os.PathLike | None = None) -> np.ndarray:
+    """Olshausen's ten whitened images from ``IMAGES.mat``.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        The file, or a directory containing ``IMAGES.mat``; default
+        :func:`default_cache_dir`.
+
+    Returns
+    -------
+    np.ndarray
+        Array of shape ``(10, 512, 512)`` (image index first).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist; the message says how to get it.
+    """
+    from scipy.io import loadmat
+
+    path = Path(path) if path is not None else default_cache_dir()
+    if path.is_dir() or path.suffix != ".mat":
+        path = path / "IMAGES.mat"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"IMAGES.mat not found at {path}. To get it, run "
+            f"dbcode.data.natural.download_images_mat({str(path.parent)!r}) while "
+            f"online (or download {IMAGES_MAT_URL} there yourself, or set "
+            f"DBCODE_DATA), or use source='skimage' for the offline substitute."
+        )
+    images = loadmat(path)["IMAGES"]
+    return np.moveaxis(np.asarray(images, dtype=np.float64), -1, 0)
+
+
+def download_images_mat(cache_dir: str | os.PathLike | None = None) -> Path:
+    """Download sparsenet's ``IMAGES.mat`` and verify its MD5 checksum.
+
+    Needs internet access; a file already present with the right checksum is kept.
+
+    Parameters
+    ----------
+    cache_dir : path-like, optional
+        Target directory; default :func:`default_cache_dir`.
+
+    Returns
+    -------
+    Path
+        Path of the downloaded file.
+    """
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    target = cache_dir / "IMAGES.mat"
+    if target.is_file() and hashlib.md5(target.read_bytes()).hexdigest() == IMAGES_MAT_MD5:
+        return target
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".IMAGES.mat.", suffix=".part")
+    os.close(fd)
+    try:
+        urllib.request.urlretrieve(IMAGES_MAT_URL, tmp)
+        digest = hashlib.md5(Path(tmp).read_bytes()).hexdigest()
+        if digest != IMAGES_MAT_MD5:
+            raise OSError(
+                f"checksum mismatch for {IMAGES_MAT_URL}: md5 {digest}, "
+                f"expected {IMAGES_MAT_MD5}"
+            )
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return target
+
+
+def downscale_half(images: np.ndarray) -> np.ndarray:
+    """Downscale a stack ``(M, N, N)`` by 0.5 with 2 x 2 block means."""
+    m, h, w = images.shape
+    return images[:, : h // 2 * 2, : w // 2 * 2].reshape(m, h // 2, 2, w // 2, 2).mean(axis=(2, 4))
+
+
+def sample_patches(images: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Random 8 x 8 patches of whitened images, flattened.
+
+    Parameters
+    ----------
+    images : np.ndarray
+        Stack of shape ``(M, H, W)``.
+    n : int
+        Number of patches; image and position are uniform for each.
+    rng : np.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    np.ndarray
+        Array of shape ``(n, 64)`` of whitened values (before the on/off transform).
+    """
+    m, h, w = images.shape
+    which = rng.integers(m, size=n)
+    rows = rng.integers(h - PATCH + 1, size=n)
+    cols = rng.integers(w - PATCH + 1, size=n)
+    offsets = np.arange(PATCH)
+    r = rows[:, None, None] + offsets[None, :, None]
+    c = cols[:, None, None] + offsets[None, None, :]
+    return images[which[:, None, None], r, c].reshape(n, N_PIXELS)
+
+
+def input_statistics(x: np.ndarray) -> dict[str, float]:
+    """Mean and the fractions of inputs below 0.01 and above 0.9."""
+    return {
+        "mean": float(x.mean()),
+        "frac_below_0.01": float((x < 0.01).mean()),
+        "frac_above_0.9": float((x > 0.9).mean()),
+    }
+
+
+def load_scenes(
+    n_train: int,
+    n_test: int,
+    seed: int,
+    source: Source = "auto",
+    cache_dir: str | os.PathLike | None = None,
+) -> Dataset:
+    """On/off inputs from 8 x 8 patches of whitened, half-size natural images.
+
+    Parameters
+    ----------
+    n_train, n_test : int
+        Number of training and test patches, drawn independently from all images.
+    seed : int
+        Seed of ``np.random.default_rng``.
+    source : {"auto", "images_mat", "skimage"}, default "auto"
+        ``"images_mat"``: Olshausen's ``IMAGES.mat`` from ``cache_dir``.
+        ``"skimage"``: the whitened offline photographs. ``"auto"``: ``IMAGES.mat``
+        if present, else the offline photographs.
+    cache_dir : path-like, optional
+        Directory with ``IMAGES.mat``; default :func:`default_cache_dir`.
+
+    Returns
+    -------
+    Dataset
+        ``n_x = 128``, ``image_shape = (8, 8)``. ``meta`` holds ``images`` (the
+        whitened, downscaled images, float32), ``image_variance`` (their mean
+        variance) and ``input_statistics`` of the training inputs (see
+        :func:`input_statistics`).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``source="images_mat"`` and the file is missing.
+    ValueError
+        If ``source`` is unknown.
+    """
+    if source not in ("auto", "images_mat", "skimage"):
+        raise ValueError(f"source must be 'auto', 'images_mat' or 'skimage', got {source!r}")
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if source == "auto":
+        source = "images_mat" if (cache_dir / "IMAGES.mat").is_file() else "skimage"
+    if source == "images_mat":
+        whitened = load_images_mat(cache_dir)
+        description = f"Olshausen IMAGES.mat ({cache_dir / 'IMAGES.mat'})"
+    else:
+        whitened = offline_whitened_images()
+        description = (
+            "scikit-image photographs (" + ", ".join(OFFLINE_PHOTOS) + "), "
+            "whitened like sparsenet (offline default)"
+        )
+    images = downscale_half(whitened)
+    rng = np.random.default_rng(seed)
+    train = onoff_transform(sample_patches(images, n_train, rng))
+    test = onoff_transform(sample_patches(images, n_test, rng))
+    return Dataset(
+        name="scenes",
+        train=train,
+        test=test,
+        image_shape=(PATCH, PATCH),
+        source=description,
+        meta={
+            "images": images.astype(np.float32),
+            "image_variance": float(images.var(axis=(1, 2)).mean()),
+            "input_statistics": input_statistics(train),
+        },
+    )
