@@ -266,6 +266,9 @@ def run_presentations(
     work_z = np.zeros(n_z)
     work_zx = np.zeros((n_z, n_x)) if variant >= DB_SLOW else np.zeros((1, 1))
     sigma = sigma_box[0]
+    # SB and DB have no update driven by both z(t-1) and z(t) of the same step, so in
+    # the event-driven mode a spike needs one flush instead of two
+    split = not exact and variant <= DB
     t = 0
 
     for p in range(order.shape[0]):
@@ -304,7 +307,27 @@ def run_presentations(
                     rec_exc[t, j] = exc
                     rec_inh[t, j] = inh
                     rec_u[t, j] = u
-            if any_spike or (exact and learning):
+            if any_spike and learning and split:
+                # step t's z(t-1)-driven updates close the old window (base z0); its
+                # z(t)-driven updates open the next one, whose base is z(t) itself
+                sums[S_A1] += w
+                sums[S_AA] += a * w
+                sums[S_A2] += w * w
+                _flush(variant, z0, z0, sums, xp, dx, F, D, W, W3, Fbar, rates, floor,
+                       work_x, work_z, work_zx)
+                sums[:] = 0.0
+                sums[S_B1] = 1.0
+                sums[S_BA] = a
+                sums[S_B2] = 1.0
+                for j in range(n_z):
+                    z0[j] = lam * w * z0[j] + spike[j]
+                w = 1.0
+                _refresh(variant, F, D, W, W3, xp, dx, z0, Fxp, Fdx, Wz0, c, Dz0, work_x)
+                qp = _dot(xp, Dz0)
+                qd = _dot(dx, Dz0)
+                rr = _dot(Dz0, Dz0)
+                loss_sum += (pp + 2.0 * a * pd + a * a * dd - 2.0 * (qp + a * qd) + rr) * inv_2nx
+            elif any_spike or (exact and learning):
                 if sums[S_N] > 0.0:
                     _flush(variant, z0, z0, sums, xp, dx, F, D, W, W3, Fbar, rates, floor,
                            work_x, work_z, work_zx)
@@ -358,7 +381,7 @@ def run_presentations(
             if eta_sigma != 0.0:
                 sigma += eta_sigma * (sigma2_final - sigma * sigma) / sigma
             t += 1
-        if sums[S_N] > 0.0:
+        if sums[S_N] > 0.0 or sums[S_B1] > 0.0:
             _flush(variant, z0, z0, sums, xp, dx, F, D, W, W3, Fbar, rates, floor,
                    work_x, work_z, work_zx)
             sums[:] = 0.0

@@ -1,0 +1,85 @@
+"""Simulated steps per second of the kernel against the plain per-step NumPy loop.
+
+Both run in the same process on the same network, with learning on (CI-scale rates),
+so the ratio is what the kernel buys. Usage::
+
+    python benchmarks/bench_kernels.py [--json results.json]
+
+Networks: the bars network (N_z = 16, N_x = 64, dt = 1 ms) and the natural-image
+network (N_z = 200, N_x = 128, dt = 0.1 ms). The last line projects the time of one
+paper-scale bars network (10^6 presentations of 100 steps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from dbcode.data import load_dataset
+from dbcode.params import VARIANTS, preset
+from dbcode.rules import Rates, initial_state, simulate_reference
+from dbcode.simulate import run_segment
+
+NETWORKS = {
+    # name: (experiment, n_z, presentations for the kernel, for the NumPy loop)
+    "bars": ("bars", 16, 20_000, 20),
+    "scenes": ("scenes", 200, 40, 1),
+}
+
+
+def _setup(experiment, n_z, variant, n_pres, seed=0):
+    p = preset(experiment, "ci", variant=variant, n_z=n_z)
+    data = load_dataset("scenes" if experiment == "scenes" else "bars", n_train=500,
+                        n_test=10, seed=seed)
+    rng = np.random.default_rng(seed)
+    state = initial_state(p, data.train.shape[1], rng)
+    order = rng.integers(len(data.train), size=n_pres)
+    return p, state, data.train, order, rng
+
+
+def steps_per_second(experiment, n_z, variant, n_pres, numpy_loop=False):
+    """Steps per second of a learning run of ``n_pres`` presentations (random numbers
+    included)."""
+    p, state, images, order, rng = _setup(experiment, n_z, variant, n_pres)
+    rates = Rates.of(p)
+    started = time.perf_counter()
+    uniforms = rng.random((n_pres * p.steps_per_presentation, p.n_z))
+    if numpy_loop:
+        simulate_reference(p, state, images, order, images[0], uniforms, rates)
+    else:
+        run_segment(state, p, images, order, images[0], uniforms, rates)
+    return n_pres * p.steps_per_presentation / (time.perf_counter() - started)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument("--quick", action="store_true", help="fewer steps (smoke run)")
+    args = parser.parse_args(argv)
+    results = []
+    for name, (experiment, n_z, n_kernel, n_numpy) in NETWORKS.items():
+        for variant in VARIANTS:
+            kernel_pres = n_kernel // (20 if args.quick else 1)
+            if variant in ("db-slow", "db-simultaneous") and name == "scenes":
+                kernel_pres = max(2, kernel_pres // 20)  # N_z x N_x x N_z dendritic weights
+            steps_per_second(experiment, n_z, variant, 2)  # compile and warm up
+            fast = steps_per_second(experiment, n_z, variant, kernel_pres)
+            slow = steps_per_second(experiment, n_z, variant, n_numpy, numpy_loop=True)
+            results.append({"network": name, "variant": variant, "kernel_steps_per_s": fast,
+                            "numpy_steps_per_s": slow, "speedup": fast / slow})
+            print(f"{name:7s} {variant:16s} kernel {fast:12,.0f} steps/s   NumPy loop "
+                  f"{slow:9,.0f} steps/s   ratio {fast / slow:7.1f}x", flush=True)
+    bars_db = next(r for r in results if r["network"] == "bars" and r["variant"] == "db")
+    paper_steps = 1_000_000 * 100
+    print(f"paper-scale bars network (1e8 steps, db): "
+          f"{paper_steps / bars_db['kernel_steps_per_s']:.0f} s projected")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
