@@ -56,57 +56,63 @@ def _dendritic_inhibition(W3, zA, out):
 
 
 @njit(cache=True, fastmath=True)
-def _flush(variant, zA, zB, sums, xp, dx, F, D, W, W3, Fbar, rates, floor, work_x, work_z,
-           work_zx):
+def _matvec(M, v, out):
+    """out = M v."""
+    for i in range(M.shape[0]):
+        acc = 0.0
+        for k in range(M.shape[1]):
+            acc += M[i, k] * v[k]
+        out[i] = acc
+
+
+@njit(cache=True, fastmath=True)
+def _flush(variant, zA, zB, sums, xp, dx, gram, F, D, W, W3, Fbar, rates, floor,
+           Dz, Fxp, Fdx, WzA, work_x, work_zx):
     """Apply the summed updates of a window (or of one step) with frozen weights.
 
     Over the window the input is ``xp + a dx``, ``z(t-1) = wA zA`` and ``z(t) = wB zB``;
     ``sums`` holds the sums of the scalar weights (see ``S_*``). For a single step
     ``sums = (1, 1, a, 1, 1, a, 1, 1)`` and the update equals the per-step rules.
+
+    The caller passes the products of the current weights ``Dz = D zB``, ``Fxp = F xp``,
+    ``Fdx = F dx`` and ``WzA = W zA`` (SB); ``Fxp`` and ``Fdx`` are brought up to date
+    with the new ``F`` (incrementally for SB and DB, whose updates are low-rank).
+    ``gram`` holds ``(xp.xp, xp.dx, dx.dx)``.
     """
     n_z, n_x = F.shape
     n, a1, aa, a2, b1, ba, b2, ab = (sums[S_N], sums[S_A1], sums[S_AA], sums[S_A2],
                                      sums[S_B1], sums[S_BA], sums[S_B2], sums[S_AB])
     eta_F, eta_D, eta_W = rates[R_F], rates[R_D], rates[R_W]
+    # window sums of x weighted by z(t): r = sum_t wB x(t); its products with xp and dx
+    r_xp = b1 * gram[0] + ba * gram[1]
+    r_dx = b1 * gram[1] + ba * gram[2]
 
     # Eq 10: dD = eta_D (x - D z) z^T summed over the window
     if eta_D != 0.0:
-        Dz = work_x
         for i in range(n_x):
-            acc = 0.0
+            r = eta_D * (b1 * xp[i] + ba * dx[i] - b2 * Dz[i])
             for k in range(n_z):
-                acc += D[i, k] * zB[k]
-            Dz[i] = acc
-        for i in range(n_x):
-            r = b1 * xp[i] + ba * dx[i] - b2 * Dz[i]
-            for k in range(n_z):
-                D[i, k] += eta_D * r * zB[k]
+                D[i, k] += r * zB[k]
 
     if variant == SB:
         # Eq 4/16 with ubar = F x + W z(t-1), from the weights before this update
         if eta_W != 0.0:
-            drive = work_z
             for j in range(n_z):
-                fxp = 0.0
-                fdx = 0.0
-                for i in range(n_x):
-                    fxp += F[j, i] * xp[i]
-                    fdx += F[j, i] * dx[i]
-                wz = 0.0
+                drive = eta_W * (a1 * Fxp[j] + aa * Fdx[j] + a2 * WzA[j])
                 for k in range(n_z):
-                    wz += W[j, k] * zA[k]
-                drive[j] = a1 * fxp + aa * fdx + a2 * wz
-            for j in range(n_z):
-                for k in range(n_z):
-                    W[j, k] -= eta_W * drive[j] * zA[k]
+                    W[j, k] -= drive * zA[k]
         # Eq 6/15: dF_ji = eta_F (x_i z_j - F_ji z_j^2)
         if eta_F != 0.0:
             for j in range(n_z):
                 zj = zB[j]
                 if zj == 0.0:
                     continue
+                g = eta_F * zj
+                h = b2 * zj
                 for i in range(n_x):
-                    F[j, i] += eta_F * (zj * (b1 * xp[i] + ba * dx[i]) - b2 * zj * zj * F[j, i])
+                    F[j, i] += g * (b1 * xp[i] + ba * dx[i] - h * F[j, i])
+                Fxp[j] += g * (r_xp - h * Fxp[j])
+                Fdx[j] += g * (r_dx - h * Fdx[j])
     elif variant == DB:
         # Eq 5/9 with the decoder estimated by F^T: dF = eta_F z (x - F^T z)^T
         if eta_F != 0.0:
@@ -116,12 +122,20 @@ def _flush(variant, zA, zB, sums, xp, dx, F, D, W, W3, Fbar, rates, floor, work_
                 for j in range(n_z):
                     acc += F[j, i] * zB[j]
                 Fz[i] = acc
+            fz_xp = 0.0
+            fz_dx = 0.0
+            for i in range(n_x):
+                fz_xp += Fz[i] * xp[i]
+                fz_dx += Fz[i] * dx[i]
             for j in range(n_z):
                 zj = zB[j]
                 if zj == 0.0:
                     continue
+                g = eta_F * zj
                 for i in range(n_x):
-                    F[j, i] += eta_F * zj * (b1 * xp[i] + ba * dx[i] - b2 * Fz[i])
+                    F[j, i] += g * (b1 * xp[i] + ba * dx[i] - b2 * Fz[i])
+                Fxp[j] += g * (r_xp - b2 * fz_xp)
+                Fdx[j] += g * (r_dx - b2 * fz_dx)
     else:
         # Eq 7/8: u_ji = F_ji x_i + (W3 z(t-1))_ji, dW3_jik = -eta_W u_ji z_k(t-1)
         inh = work_zx
@@ -147,11 +161,12 @@ def _flush(variant, zA, zB, sums, xp, dx, F, D, W, W3, Fbar, rates, floor, work_
                     for k in range(n_z):
                         W3[j, i, k] -= eta_W * ubar_w * zA[k] + dec * W3[j, i, k]
                 F[j, i] = f + df
+        _input_drive(F, xp, dx, Fxp, Fdx)
 
 
 @njit(cache=True, fastmath=True)
-def _refresh(variant, F, D, W, W3, xp, dx, z0, Fxp, Fdx, Wz0, c, Dz0, work_x):
-    """Recompute the cached products after the weights or the base traces changed."""
+def _input_drive(F, xp, dx, Fxp, Fdx):
+    """Fxp = F xp, Fdx = F dx."""
     n_z, n_x = F.shape
     for j in range(n_z):
         a = 0.0
@@ -161,17 +176,17 @@ def _refresh(variant, F, D, W, W3, xp, dx, z0, Fxp, Fdx, Wz0, c, Dz0, work_x):
             b += F[j, i] * dx[i]
         Fxp[j] = a
         Fdx[j] = b
-    for i in range(n_x):
-        acc = 0.0
-        for k in range(n_z):
-            acc += D[i, k] * z0[k]
-        Dz0[i] = acc
+
+
+@njit(cache=True, fastmath=True)
+def _refresh(variant, F, D, W, W3, z0, Wz0, c, Dz0):
+    """Recompute the products with the base traces ``z0`` after they or the weights
+    changed: ``Dz0 = D z0``, the inhibitory drive ``Wz0 = W z0`` and ``c = diag(W)/4``."""
+    n_z, n_x = F.shape
+    _matvec(D, z0, Dz0)
     if variant == SB:
+        _matvec(W, z0, Wz0)
         for j in range(n_z):
-            acc = 0.0
-            for k in range(n_z):
-                acc += W[j, k] * z0[k]
-            Wz0[j] = acc
             c[j] = W[j, j] / 4.0
     elif variant == DB:
         # W = -F D: W z0 = -F (D z0) and W_jj = -sum_i F_ji D_ij, without forming W
@@ -262,8 +277,10 @@ def run_presentations(
     spike = np.zeros(n_z)
     sums = np.zeros(8)
     one = np.ones(8)
+    gram = np.zeros(3)
+    Dz = np.zeros(n_x)
+    WzA = np.zeros(n_z)
     work_x = np.zeros(n_x)
-    work_z = np.zeros(n_z)
     work_zx = np.zeros((n_z, n_x)) if variant >= DB_SLOW else np.zeros((1, 1))
     sigma = sigma_box[0]
     # SB and DB have no update driven by both z(t-1) and z(t) of the same step, so in
@@ -275,10 +292,14 @@ def run_presentations(
         x_new = images[order[p]]
         for i in range(n_x):
             dx[i] = x_new[i] - xp[i]
-        _refresh(variant, F, D, W, W3, xp, dx, z0, Fxp, Fdx, Wz0, c, Dz0, work_x)
+        _input_drive(F, xp, dx, Fxp, Fdx)
+        _refresh(variant, F, D, W, W3, z0, Wz0, c, Dz0)
         pp = _dot(xp, xp)
         pd = _dot(xp, dx)
         dd = _dot(dx, dx)
+        gram[0] = pp
+        gram[1] = pd
+        gram[2] = dd
         qp = _dot(xp, Dz0)
         qd = _dot(dx, Dz0)
         rr = _dot(Dz0, Dz0)
@@ -313,8 +334,8 @@ def run_presentations(
                 sums[S_A1] += w
                 sums[S_AA] += a * w
                 sums[S_A2] += w * w
-                _flush(variant, z0, z0, sums, xp, dx, F, D, W, W3, Fbar, rates, floor,
-                       work_x, work_z, work_zx)
+                _flush(variant, z0, z0, sums, xp, dx, gram, F, D, W, W3, Fbar, rates, floor,
+                       Dz0, Fxp, Fdx, Wz0, work_x, work_zx)
                 sums[:] = 0.0
                 sums[S_B1] = 1.0
                 sums[S_BA] = a
@@ -322,15 +343,15 @@ def run_presentations(
                 for j in range(n_z):
                     z0[j] = lam * w * z0[j] + spike[j]
                 w = 1.0
-                _refresh(variant, F, D, W, W3, xp, dx, z0, Fxp, Fdx, Wz0, c, Dz0, work_x)
+                _refresh(variant, F, D, W, W3, z0, Wz0, c, Dz0)
                 qp = _dot(xp, Dz0)
                 qd = _dot(dx, Dz0)
                 rr = _dot(Dz0, Dz0)
                 loss_sum += (pp + 2.0 * a * pd + a * a * dd - 2.0 * (qp + a * qd) + rr) * inv_2nx
             elif any_spike or (exact and learning):
                 if sums[S_N] > 0.0:
-                    _flush(variant, z0, z0, sums, xp, dx, F, D, W, W3, Fbar, rates, floor,
-                           work_x, work_z, work_zx)
+                    _flush(variant, z0, z0, sums, xp, dx, gram, F, D, W, W3, Fbar, rates,
+                           floor, Dz0, Fxp, Fdx, Wz0, work_x, work_zx)
                     sums[:] = 0.0
                 for j in range(n_z):
                     zA[j] = w * z0[j]
@@ -347,13 +368,16 @@ def run_presentations(
                 if learning:
                     one[S_AA] = a
                     one[S_BA] = a
-                    _flush(variant, zA, zB, one, xp, dx, F, D, W, W3, Fbar, rates, floor,
-                           work_x, work_z, work_zx)
+                    _matvec(D, zB, Dz)
+                    if variant == SB:
+                        _matvec(W, zA, WzA)
+                    _flush(variant, zA, zB, one, xp, dx, gram, F, D, W, W3, Fbar, rates,
+                           floor, Dz, Fxp, Fdx, WzA, work_x, work_zx)
                 for j in range(n_z):
                     z0[j] = zB[j]
                 w = 1.0
                 if learning or any_spike:
-                    _refresh(variant, F, D, W, W3, xp, dx, z0, Fxp, Fdx, Wz0, c, Dz0, work_x)
+                    _refresh(variant, F, D, W, W3, z0, Wz0, c, Dz0)
                     qp = _dot(xp, Dz0)
                     qd = _dot(dx, Dz0)
                     rr = _dot(Dz0, Dz0)
@@ -382,8 +406,8 @@ def run_presentations(
                 sigma += eta_sigma * (sigma2_final - sigma * sigma) / sigma
             t += 1
         if sums[S_N] > 0.0 or sums[S_B1] > 0.0:
-            _flush(variant, z0, z0, sums, xp, dx, F, D, W, W3, Fbar, rates, floor,
-                   work_x, work_z, work_zx)
+            _flush(variant, z0, z0, sums, xp, dx, gram, F, D, W, W3, Fbar, rates, floor,
+                   Dz0, Fxp, Fdx, Wz0, work_x, work_zx)
             sums[:] = 0.0
         for j in range(n_z):
             z0[j] = w * z0[j]
