@@ -64,11 +64,17 @@ KIND_PATTERN = re.compile(r"^[A-Za-z0-9_.]+(?:-[A-Za-z0-9_.]+)*$")
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+-[0-9a-f]{24}$")
 
 
-def code_version() -> str:
-    """Short hash of the source of every ``.py`` file of the :mod:`dbcode` package.
+SIMULATION_SOURCES = ("params.py", "rules.py", "kernels.py", "simulate.py",
+                      "experiments.py", "data")
+"""The parts of the package that determine a simulation's result. Editing anything
+else (plotting, the pipeline, chapter helpers) keeps cached results valid."""
 
-    Any edit of the package's code changes the hash and so invalidates all cached
-    results.
+
+def code_version() -> str:
+    """Short hash of the source of the modules that determine simulation results
+    (:data:`SIMULATION_SOURCES`).
+
+    Any edit of those modules changes the hash and so invalidates all cached results.
 
     Returns
     -------
@@ -76,7 +82,11 @@ def code_version() -> str:
         12 hexadecimal characters.
     """
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+    paths = []
+    for name in SIMULATION_SOURCES:
+        target = PACKAGE_DIR / name
+        paths += sorted(target.rglob("*.py")) if target.is_dir() else [target]
+    for path in paths:
         digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())

@@ -1,0 +1,424 @@
+"""Correlated bars (Fig 4 and Fig S3): the sweep over the correlation strength ``c``,
+its summary over seeds, and the figures and explorer of the chapter ``bars``.
+
+Mikulasch, Rudelt & Priesemann (2020), Fig 4: 16 neurons learn 8 x 8 images of two
+bars each (:mod:`dbcode.data.bars`), where the horizontal and the vertical bar with the
+same index co-occur with probability ``c``. Somatic balance (SB; input weights by the
+Hebbian-like rule, Eq 6/15) and dendritic balance (DB; input weights by the local
+gradient, Eq 5/9) are trained at every ``c`` for several seeds; the test decoder loss
+(Eq 1) and the number of bars represented by exactly one neuron measure the result.
+Fig S3 repeats a few ``c`` with the two explicit dendritic implementations of the SI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .analysis import best_matches, distinct_features
+from .cache import Result
+from .data.bars import N_BARS, SIDE, bar_templates, partner, sample_bar_ids, render_bars
+from .experiments import Job, run_sweep
+from .params import VARIANTS, preset
+
+C_GRID = {
+    "ci": (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+    "paper": tuple(round(0.05 * k, 2) for k in range(21)),
+}
+"""Correlation strengths of the Fig 4B sweep at each scale (paper: steps of 0.05)."""
+
+N_SEEDS = {"ci": 3, "paper": 50}
+"""Seeds per correlation strength and learning rule at each scale."""
+
+RUN_OVERRIDES = {
+    "ci": {"n_evals": 10,
+           "eta_sigma": preset("bars", "paper").eta_sigma
+           * preset("bars", "paper").n_presentations / preset("bars", "ci").n_presentations},
+    "paper": {},
+}
+"""Changes to the preset of each scale. At CI scale: ten test evaluations instead of
+six, so that the last :data:`TAIL` of them cover the last 20 % of training; and the
+annealing of ``sigma`` compressed in proportion to the shorter training, so that it
+ends at the same fraction of training as in the paper."""
+
+TAIL = 3
+"""Number of final test evaluations averaged into a network's loss; a single one
+varies by several per cent between checkpoints (the homeostatic bias jitters and is
+frozen at test time)."""
+
+VARIANT_C = (0.0, 0.6, 1.0)
+"""Correlation strengths of Fig S3."""
+
+RULE_LABELS = {"sb": "SB", "db": "DB", "db-slow": "DB slow", "db-simultaneous": "DB simult."}
+RULE_COLORS = {"sb": "#c0392b", "db": "#2471a3", "db-slow": "#5dade2",
+               "db-simultaneous": "#1abc9c"}
+
+
+def run_overrides(scale: str, overrides: dict | None = None) -> dict:
+    """Parameter changes applied to the ``bars`` preset of ``scale`` in this chapter."""
+    return {**RUN_OVERRIDES[scale], **(overrides or {})}
+
+
+def _c_key(c: float) -> float:
+    return round(float(c), 2)
+
+
+def sweep_jobs(scale: str, seed: int = 0, *, c_values: Sequence[float] | None = None,
+               n_seeds: int | None = None, variants: Sequence[str] = ("sb", "db"),
+               overrides: dict | None = None) -> list[Job]:
+    """The networks of Fig 4B: every ``c`` x seed x learning rule.
+
+    Parameters
+    ----------
+    scale : {"ci", "paper"}
+    seed : int
+        First seed; the networks use seeds ``seed, seed + 1, ..., seed + n_seeds - 1``
+        (each seed draws its own images and spiking noise).
+    c_values, n_seeds : optional
+        Default :data:`C_GRID` and :data:`N_SEEDS` of the scale.
+    variants : sequence of str
+        Learning rules (see :data:`dbcode.params.VARIANTS`).
+    overrides : dict, optional
+        Parameter changes on top of :func:`run_overrides`.
+    """
+    c_values = C_GRID[scale] if c_values is None else c_values
+    n_seeds = N_SEEDS[scale] if n_seeds is None else n_seeds
+    base = run_overrides(scale, overrides)
+    return [
+        Job("bars", scale, seed=seed + k, overrides={**base, "variant": v},
+            data={"c": _c_key(c)})
+        for c in c_values for k in range(n_seeds) for v in variants
+    ]
+
+
+def variant_jobs(scale: str, seed: int = 0, *, c_values: Sequence[float] = VARIANT_C,
+                 variants: Sequence[str] = VARIANTS, overrides: dict | None = None
+                 ) -> list[Job]:
+    """The networks of Fig S3: one seed of every learning rule at a few ``c``.
+
+    The explicit dendritic variants start from small positive input weights (they
+    divide by ``F``), which :func:`dbcode.params.preset` selects for them.
+    """
+    return sweep_jobs(scale, seed, c_values=c_values, n_seeds=1, variants=variants,
+                      overrides=overrides)
+
+
+def tail_loss(result: Result, n: int = TAIL) -> float:
+    """Mean test decoder loss (Eq 1) of the last ``n`` evaluations of a network."""
+    return float(np.mean(result.arrays["test_loss"][-n:]))
+
+
+@dataclass
+class Sweep:
+    """Losses and distinct-bar counts of a set of networks, indexed by rule, ``c``, seed.
+
+    Attributes
+    ----------
+    c : (n_c,) array
+        Correlation strengths, increasing.
+    seeds : list of int
+    variants : tuple of str
+    loss : dict
+        Rule -> (n_c, n_seeds) array of :func:`tail_loss`.
+    distinct : dict
+        Rule -> (n_c, n_seeds) array of :func:`dbcode.analysis.distinct_features` of the
+        input weights against the 16 bars.
+    results : dict
+        ``(rule, c, seed)`` -> the stored :class:`~dbcode.cache.Result`.
+    """
+
+    c: np.ndarray
+    seeds: list
+    variants: tuple
+    loss: dict
+    distinct: dict
+    results: dict
+
+    def mean(self, variant: str, what: str = "loss") -> np.ndarray:
+        """Mean over seeds at every ``c``."""
+        return getattr(self, what)[variant].mean(axis=1)
+
+    def spread(self, variant: str, what: str = "loss") -> np.ndarray:
+        """Standard deviation over seeds (``ddof=1``; 0 for a single seed)."""
+        values = getattr(self, what)[variant]
+        return values.std(axis=1, ddof=1) if values.shape[1] > 1 else np.zeros(len(self.c))
+
+    def worst_c(self, variant: str = "sb") -> float:
+        """The ``c`` with the highest mean loss of ``variant``."""
+        return float(self.c[np.argmax(self.mean(variant))])
+
+    def most_different_c(self, a: str = "sb", b: str = "db") -> float:
+        """The ``c`` where the mean loss of ``a`` exceeds that of ``b`` the most."""
+        return float(self.c[np.argmax(self.mean(a) - self.mean(b))])
+
+    def network(self, variant: str, c: float, seed: int | None = None) -> Result:
+        return self.results[(variant, _c_key(c), self.seeds[0] if seed is None else seed)]
+
+    @property
+    def runtime_s(self) -> float:
+        """Summed simulation time of all networks (as first computed, not loaded)."""
+        return float(sum(r.meta["runtime_s"] for r in self.results.values()))
+
+    @property
+    def data_source(self) -> str:
+        cs = ", ".join(f"{c:g}" for c in self.c)
+        return f"correlated bars, generated per seed (c = {cs})"
+
+
+def summarize(jobs: Sequence[Job], results: Sequence[Result]) -> Sweep:
+    """Arrange the results of :func:`sweep_jobs` or :func:`variant_jobs` by rule, ``c``
+    and seed."""
+    by_key = {(j.overrides["variant"], _c_key(j.data["c"]), j.seed): r
+              for j, r in zip(jobs, results)}
+    variants = tuple(dict.fromkeys(j.overrides["variant"] for j in jobs))
+    cs = np.array(sorted({_c_key(j.data["c"]) for j in jobs}))
+    seeds = sorted({j.seed for j in jobs})
+    templates = bar_templates()
+    loss, distinct = {}, {}
+    for v in variants:
+        loss[v] = np.array([[tail_loss(by_key[(v, c, s)]) for s in seeds] for c in cs])
+        distinct[v] = np.array([[distinct_features(by_key[(v, c, s)].arrays["F"], templates)
+                                 for s in seeds] for c in cs])
+    return Sweep(c=cs, seeds=seeds, variants=variants, loss=loss, distinct=distinct,
+                 results=by_key)
+
+
+def run(jobs: Sequence[Job], progress: bool | None = None) -> Sweep:
+    """Train (or load) ``jobs`` in parallel on all cores and summarise them."""
+    return summarize(jobs, run_sweep(list(jobs), progress=progress, desc="bars networks"))
+
+
+def _name(stem: str, c: float) -> str:
+    return f"{stem}_c{c:.2f}"
+
+
+def loss_key_numbers(sweep: Sweep) -> dict:
+    """Key numbers of Fig 4B: mean and spread of the loss per rule and ``c``, the ``c``
+    where SB is worst and the SB/DB loss ratio there."""
+    numbers = {"n_seeds": len(sweep.seeds)}
+    for v in sweep.variants:
+        for c, m, s in zip(sweep.c, sweep.mean(v), sweep.spread(v)):
+            numbers[_name(f"loss_{v}_mean", c)] = {"value": float(m), "rtol": 0.15}
+            numbers[_name(f"loss_{v}_sd", c)] = {"value": float(s), "rtol": 1.0,
+                                                 "atol": 0.002}
+    worst = sweep.worst_c("sb")
+    i = int(np.searchsorted(sweep.c, worst))
+    numbers["worst_c_sb"] = {"value": worst, "rtol": 0.0, "atol": 0.21}
+    numbers["ratio_sb_db_at_worst"] = {
+        "value": float(sweep.mean("sb")[i] / sweep.mean("db")[i]), "rtol": 0.2}
+    return numbers
+
+
+def distinct_key_numbers(sweep: Sweep, c_shown: float) -> dict:
+    """Key numbers of Fig 4C: mean distinct-bar counts per rule and ``c``."""
+    numbers = {"c_shown": c_shown}
+    for v in sweep.variants:
+        for c, m in zip(sweep.c, sweep.mean(v, "distinct")):
+            numbers[_name(f"distinct_{v}_mean", c)] = {"value": float(m), "rtol": 0.0,
+                                                       "atol": 2.0}
+    return numbers
+
+
+def variant_key_numbers(sweep: Sweep) -> dict:
+    """Key numbers of Fig S3: loss and distinct-bar count of every rule at every ``c``."""
+    numbers = {}
+    for v in sweep.variants:
+        for c, m, d in zip(sweep.c, sweep.mean(v), sweep.mean(v, "distinct")):
+            numbers[_name(f"loss_{v}", c)] = {"value": float(m), "rtol": 0.2}
+            numbers[_name(f"distinct_{v}", c)] = {"value": float(d), "rtol": 0.0,
+                                                  "atol": 3.0}
+    return numbers
+
+
+# --- data ----------------------------------------------------------------------------
+
+def pair_statistics(c: float, n: int = 20_000, seed: int = 0) -> tuple[np.ndarray, float]:
+    """Co-occurrence of the 16 bars in ``n`` sampled images, and the fraction of images
+    that show a pair (expected ``c + (1 - c)/16``).
+
+    Returns
+    -------
+    cooc : (16, 16) array
+        Probability that bars ``a`` and ``b`` (``a != b``) appear in the same image;
+        the diagonal holds the probability that a bar appears at all.
+    pair_fraction : float
+    """
+    ids = sample_bar_ids(n, c, np.random.default_rng(seed))
+    present = np.zeros((n, N_BARS))
+    present[np.arange(n)[:, None], ids] = 1.0
+    cooc = present.T @ present / n
+    return cooc, float(np.mean(ids[:, 1] == partner(ids[:, 0])))
+
+
+# --- plotting ------------------------------------------------------------------------
+
+def weight_mosaic(F: np.ndarray, order: np.ndarray | None = None, cols: int = 4,
+                  gap: int = 1) -> np.ndarray:
+    """Tile the input weights of the neurons (rows of ``F``, 8 x 8 each) into one image,
+    each scaled to its own maximum; ``NaN`` between tiles."""
+    order = np.arange(len(F)) if order is None else order
+    rows = int(np.ceil(len(order) / cols))
+    size = SIDE + gap
+    out = np.full((rows * size - gap, cols * size - gap), np.nan)
+    for k, j in enumerate(order):
+        r, q = divmod(k, cols)
+        w = F[j].reshape(SIDE, SIDE)
+        out[r * size:r * size + SIDE, q * size:q * size + SIDE] = w / max(np.abs(w).max(), 1e-12)
+    return out
+
+
+def bar_order(F: np.ndarray) -> np.ndarray:
+    """Neurons sorted by the bar that best matches their input weights."""
+    return np.argsort(best_matches(F, bar_templates()), kind="stable")
+
+
+def show_weights(ax, F: np.ndarray, title: str = "") -> None:
+    """Input weights of all neurons, sorted by best-matching bar."""
+    cmap = plt.get_cmap("gray_r").with_extremes(bad="white")
+    ax.imshow(weight_mosaic(F, bar_order(F)), cmap=cmap, vmin=0, vmax=1,
+              interpolation="nearest")
+    ax.set_title(title, fontsize=9)
+    ax.set_axis_off()
+
+
+def _show_images(axes, images: np.ndarray) -> None:
+    for ax, img in zip(axes, images):
+        ax.imshow(img.reshape(SIDE, SIDE), cmap="gray_r", vmin=0, vmax=1,
+                  interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+
+def plot_task(c_values: Sequence[float], n_images: int = 6, c_pairs: float = 0.6,
+              seed: int = 0) -> tuple[plt.Figure, dict]:
+    """Fig 4A: sample images for several ``c`` (rows), the eight pairs of bars, and the
+    co-occurrence of bars at ``c_pairs``.
+
+    Returns the figure and the measured pair fraction of every ``c`` (key numbers).
+    """
+    rng = np.random.default_rng(seed)
+    fig = plt.figure(figsize=(9.0, 0.95 * len(c_values) + 0.6))
+    outer = fig.add_gridspec(1, 3, width_ratios=[n_images, 2.2, 3.0], wspace=0.25)
+    grid = outer[0].subgridspec(len(c_values), n_images, wspace=0.08, hspace=0.12)
+    numbers = {}
+    for r, c in enumerate(c_values):
+        axes = [fig.add_subplot(grid[r, q]) for q in range(n_images)]
+        _show_images(axes, render_bars(sample_bar_ids(n_images, c, rng)))
+        axes[0].set_ylabel(f"c = {c:g}", fontsize=9)
+        numbers[_name("pair_fraction", c)] = {"value": pair_statistics(c, seed=seed)[1],
+                                              "rtol": 0.05}
+    ax_pairs = fig.add_subplot(outer[1])
+    pairs = np.zeros((SIDE, SIDE, 3))
+    colors = plt.get_cmap("tab10")(np.arange(SIDE))[:, :3]
+    for i in range(SIDE):
+        pairs[i, :] += colors[i] * 0.5
+        pairs[:, i] += colors[i] * 0.5
+    ax_pairs.imshow(np.clip(pairs, 0, 1), interpolation="nearest")
+    ax_pairs.set_title("pairs: row i with column i", fontsize=9)
+    ax_pairs.set_axis_off()
+    ax_cooc = fig.add_subplot(outer[2])
+    cooc, _ = pair_statistics(c_pairs, seed=seed)
+    np.fill_diagonal(cooc, np.nan)
+    im = ax_cooc.imshow(cooc, cmap="viridis", interpolation="nearest")
+    ax_cooc.set_title(f"co-occurrence of bars, c = {c_pairs:g}", fontsize=9)
+    ticks, labels = [3.5, 11.5], ["horizontal", "vertical"]
+    ax_cooc.set_xticks(ticks, labels, fontsize=7)
+    ax_cooc.set_yticks(ticks, labels, fontsize=7, rotation=90, va="center")
+    fig.colorbar(im, ax=ax_cooc, fraction=0.046, pad=0.04)
+    return fig, numbers
+
+
+def plot_loss_vs_c(sweep: Sweep) -> plt.Figure:
+    """Fig 4B: test decoder loss against ``c``, mean and ±1 s.d. over seeds, seeds as
+    dots."""
+    fig, ax = plt.subplots(figsize=(5.0, 3.4))
+    for v in sweep.variants:
+        m, s, col = sweep.mean(v), sweep.spread(v), RULE_COLORS[v]
+        ax.fill_between(sweep.c, m - s, m + s, color=col, alpha=0.2, lw=0)
+        ax.plot(sweep.c, m, "-o", color=col, ms=4, label=RULE_LABELS[v])
+        jitter = 0.008 * (1 if v == "db" else -1)
+        for k in range(len(sweep.seeds)):
+            ax.plot(sweep.c + jitter, sweep.loss[v][:, k], ".", color=col, ms=3, alpha=0.5)
+    ax.set_xlabel("correlation strength c")
+    ax.set_ylabel("test decoder loss")
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_weights_and_distinct(sweep: Sweep, c: float) -> plt.Figure:
+    """Fig 4C: input weights of an SB and a DB network at ``c`` (first seed), and the
+    number of bars that are the best match of exactly one neuron, against ``c``."""
+    fig, axes = plt.subplots(1, 3, figsize=(9.0, 3.2), gridspec_kw={"width_ratios": [1, 1, 1.3]})
+    for ax, v in zip(axes[:2], ("sb", "db")):
+        net = sweep.network(v, c)
+        i = int(np.searchsorted(sweep.c, _c_key(c)))
+        show_weights(ax, net.arrays["F"],
+                     f"{RULE_LABELS[v]}, c = {c:g}: {sweep.distinct[v][i, 0]} distinct bars")
+    ax = axes[2]
+    for v in ("sb", "db"):
+        m, s = sweep.mean(v, "distinct"), sweep.spread(v, "distinct")
+        ax.errorbar(sweep.c, m, yerr=s, fmt="-o", ms=4, capsize=2, color=RULE_COLORS[v],
+                    label=RULE_LABELS[v])
+    ax.axvline(c, color="0.6", lw=0.8, ls=":")
+    ax.set_xlabel("correlation strength c")
+    ax.set_ylabel("bars coded by exactly one neuron")
+    ax.set_ylim(-0.5, N_BARS + 0.5)
+    ax.legend(frameon=False, loc="lower left")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_variants(sweep: Sweep, c_weights: float | None = None) -> plt.Figure:
+    """Fig S3: test loss of every learning rule at each ``c`` (bars), and the learned
+    input weights of each rule at ``c_weights`` (default: the middle ``c``)."""
+    c_weights = sweep.c[len(sweep.c) // 2] if c_weights is None else c_weights
+    n = len(sweep.variants)
+    fig = plt.figure(figsize=(9.0, 5.2))
+    gs = fig.add_gridspec(2, n, height_ratios=[1.1, 1.0], hspace=0.45)
+    ax = fig.add_subplot(gs[0, :])
+    width = 0.8 / n
+    for k, v in enumerate(sweep.variants):
+        x = np.arange(len(sweep.c)) + (k - (n - 1) / 2) * width
+        ax.bar(x, sweep.mean(v), width, color=RULE_COLORS[v], label=RULE_LABELS[v])
+    ax.set_xticks(np.arange(len(sweep.c)), [f"c = {c:g}" for c in sweep.c])
+    ax.set_ylabel("test decoder loss")
+    ax.legend(frameon=False, ncol=n, fontsize=8, loc="upper right")
+    ax.spines[["top", "right"]].set_visible(False)
+    for k, v in enumerate(sweep.variants):
+        show_weights(fig.add_subplot(gs[1, k]), sweep.network(v, c_weights).arrays["F"],
+                     f"{RULE_LABELS[v]}, c = {c_weights:g}")
+    return fig
+
+
+# --- explorer ------------------------------------------------------------------------
+
+def explore(c: float = 0.6, train: bool = False, seed: int = 0, n_images: int = 8) -> None:
+    """Callback of the chapter's explorer: sample images at correlation strength ``c``;
+    with ``train``, one SB and one DB network at ``c`` (CI scale, a few seconds on two
+    cores, cached) and their learned input weights."""
+    c = _c_key(c)
+    images = render_bars(sample_bar_ids(n_images, c, np.random.default_rng(seed)))
+    if not train:
+        fig, axes = plt.subplots(1, n_images, figsize=(1.0 * n_images, 1.3))
+        _show_images(axes, images)
+        fig.suptitle(f"sample images, c = {c:g}", fontsize=9)
+        plt.show()
+        return
+    sweep = run(sweep_jobs("ci", seed, c_values=[c], n_seeds=1), progress=False)
+    fig = plt.figure(figsize=(8.0, 4.2))
+    gs = fig.add_gridspec(2, 2, height_ratios=[0.6, 2.0])
+    top = gs[0, :].subgridspec(1, n_images, wspace=0.08)
+    _show_images([fig.add_subplot(top[0, q]) for q in range(n_images)], images)
+    for q, v in enumerate(("sb", "db")):
+        show_weights(fig.add_subplot(gs[1, q]), sweep.network(v, c).arrays["F"],
+                     f"{RULE_LABELS[v]}: loss {sweep.loss[v][0, 0]:.4f}, "
+                     f"{sweep.distinct[v][0, 0]} distinct bars")
+    fig.suptitle(f"c = {c:g} (CI scale, seed {seed})", fontsize=9)
+    plt.show()
+
