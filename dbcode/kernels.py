@@ -66,15 +66,16 @@ def _matvec(M, v, out):
 
 
 @njit(cache=True, fastmath=True)
-def _flush(variant, zA, zB, sums, xp, dx, gram, F, D, W, W3, Fbar, rates, floor,
-           Dz, Fxp, Fdx, WzA, work_x, work_zx):
+def _flush(variant, zA, zB, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates, floor,
+           Dz, Fxp, Fdx, WzA, work_x, work_r, work_zx):
     """Apply the summed updates of a window (or of one step) with frozen weights.
 
     Over the window the input is ``xp + a dx``, ``z(t-1) = wA zA`` and ``z(t) = wB zB``;
     ``sums`` holds the sums of the scalar weights (see ``S_*``). For a single step
     ``sums = (1, 1, a, 1, 1, a, 1, 1)`` and the update equals the per-step rules.
 
-    The caller passes the products of the current weights ``Dz = D zB``, ``Fxp = F xp``,
+    The decoder is held transposed, ``Dt = D^T`` (rows contiguous per neuron). The
+    caller passes the products of the current weights ``Dz = D zB``, ``Fxp = F xp``,
     ``Fdx = F dx`` and ``WzA = W zA`` (SB); ``Fxp`` and ``Fdx`` are brought up to date
     with the new ``F`` (incrementally for SB and DB, whose updates are low-rank).
     ``gram`` holds ``(xp.xp, xp.dx, dx.dx)``.
@@ -87,12 +88,17 @@ def _flush(variant, zA, zB, sums, xp, dx, gram, F, D, W, W3, Fbar, rates, floor,
     r_xp = b1 * gram[0] + ba * gram[1]
     r_dx = b1 * gram[1] + ba * gram[2]
 
-    # Eq 10: dD = eta_D (x - D z) z^T summed over the window
+    # Eq 10: dD = eta_D (x - D z) z^T summed over the window (on the transpose Dt)
     if eta_D != 0.0:
+        r = work_r
         for i in range(n_x):
-            r = eta_D * (b1 * xp[i] + ba * dx[i] - b2 * Dz[i])
-            for k in range(n_z):
-                D[i, k] += r * zB[k]
+            r[i] = eta_D * (b1 * xp[i] + ba * dx[i] - b2 * Dz[i])
+        for k in range(n_z):
+            g = zB[k]
+            if g == 0.0:
+                continue
+            for i in range(n_x):
+                Dt[k, i] += g * r[i]
 
     if variant == SB:
         # Eq 4/16 with ubar = F x + W z(t-1), from the weights before this update
@@ -179,11 +185,23 @@ def _input_drive(F, xp, dx, Fxp, Fdx):
 
 
 @njit(cache=True, fastmath=True)
-def _refresh(variant, F, D, W, W3, z0, Wz0, c, Dz0):
+def _decode(Dt, z, out):
+    """Read-out ``out = D z`` from the transposed decoder ``Dt``."""
+    out[:] = 0.0
+    for k in range(Dt.shape[0]):
+        g = z[k]
+        if g == 0.0:
+            continue
+        for i in range(Dt.shape[1]):
+            out[i] += g * Dt[k, i]
+
+
+@njit(cache=True, fastmath=True)
+def _refresh(variant, F, Dt, W, W3, z0, Wz0, c, Dz0):
     """Recompute the products with the base traces ``z0`` after they or the weights
     changed: ``Dz0 = D z0``, the inhibitory drive ``Wz0 = W z0`` and ``c = diag(W)/4``."""
     n_z, n_x = F.shape
-    _matvec(D, z0, Dz0)
+    _decode(Dt, z0, Dz0)
     if variant == SB:
         _matvec(W, z0, Wz0)
         for j in range(n_z):
@@ -195,7 +213,7 @@ def _refresh(variant, F, D, W, W3, z0, Wz0, c, Dz0):
             diag = 0.0
             for i in range(n_x):
                 acc += F[j, i] * Dz0[i]
-                diag += F[j, i] * D[i, j]
+                diag += F[j, i] * Dt[j, i]
             Wz0[j] = -acc
             c[j] = -diag / 4.0
     else:
@@ -221,7 +239,7 @@ def _dot(a, b):
 @njit(cache=True, fastmath=True)
 def run_presentations(
     variant, images, order, x_start, uniforms, n_steps, n_fade,
-    F, D, W, W3, Fbar, b, z, sigma_box,
+    F, Dt, W, W3, Fbar, b, z, sigma_box,
     rates, trace_decay, target, sigma2_final, floor, bias_outside, exact,
     loss_out, count_out, rec_s, rec_z, rec_exc, rec_inh, rec_u,
 ):
@@ -238,8 +256,9 @@ def run_presentations(
         One uniform random number per step and neuron (spike if below ``sigmoid(u)``).
     n_steps, n_fade : int
         Steps per presentation and steps of the linear fade.
-    F, D, W, W3, Fbar, b, z : arrays
-        State (``W`` used by SB, ``W3``/``Fbar`` by the dendritic variants).
+    F, Dt, W, W3, Fbar, b, z : arrays
+        State (``Dt`` is the transposed decoder ``D^T``, shape (N_z, N_x); ``W`` is used
+        by SB, ``W3``/``Fbar`` by the dendritic variants).
     sigma_box : (1,) array
         ``sigma``, updated in place.
     rates : (7,) array
@@ -265,7 +284,6 @@ def run_presentations(
 
     xp = x_start.copy()
     dx = np.zeros(n_x)
-    x = np.zeros(n_x)
     z0 = z.copy()
     zA = np.zeros(n_z)
     zB = np.zeros(n_z)
@@ -281,6 +299,7 @@ def run_presentations(
     Dz = np.zeros(n_x)
     WzA = np.zeros(n_z)
     work_x = np.zeros(n_x)
+    work_r = np.zeros(n_x)
     work_zx = np.zeros((n_z, n_x)) if variant >= DB_SLOW else np.zeros((1, 1))
     sigma = sigma_box[0]
     # SB and DB have no update driven by both z(t-1) and z(t) of the same step, so in
@@ -293,7 +312,7 @@ def run_presentations(
         for i in range(n_x):
             dx[i] = x_new[i] - xp[i]
         _input_drive(F, xp, dx, Fxp, Fdx)
-        _refresh(variant, F, D, W, W3, z0, Wz0, c, Dz0)
+        _refresh(variant, F, Dt, W, W3, z0, Wz0, c, Dz0)
         pp = _dot(xp, xp)
         pd = _dot(xp, dx)
         dd = _dot(dx, dx)
@@ -334,8 +353,8 @@ def run_presentations(
                 sums[S_A1] += w
                 sums[S_AA] += a * w
                 sums[S_A2] += w * w
-                _flush(variant, z0, z0, sums, xp, dx, gram, F, D, W, W3, Fbar, rates, floor,
-                       Dz0, Fxp, Fdx, Wz0, work_x, work_zx)
+                _flush(variant, z0, z0, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates, floor,
+                       Dz0, Fxp, Fdx, Wz0, work_x, work_r, work_zx)
                 sums[:] = 0.0
                 sums[S_B1] = 1.0
                 sums[S_BA] = a
@@ -343,41 +362,38 @@ def run_presentations(
                 for j in range(n_z):
                     z0[j] = lam * w * z0[j] + spike[j]
                 w = 1.0
-                _refresh(variant, F, D, W, W3, z0, Wz0, c, Dz0)
+                _refresh(variant, F, Dt, W, W3, z0, Wz0, c, Dz0)
                 qp = _dot(xp, Dz0)
                 qd = _dot(dx, Dz0)
                 rr = _dot(Dz0, Dz0)
                 loss_sum += (pp + 2.0 * a * pd + a * a * dd - 2.0 * (qp + a * qd) + rr) * inv_2nx
             elif any_spike or (exact and learning):
                 if sums[S_N] > 0.0:
-                    _flush(variant, z0, z0, sums, xp, dx, gram, F, D, W, W3, Fbar, rates,
-                           floor, Dz0, Fxp, Fdx, Wz0, work_x, work_zx)
+                    _flush(variant, z0, z0, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates,
+                           floor, Dz0, Fxp, Fdx, Wz0, work_x, work_r, work_zx)
                     sums[:] = 0.0
                 for j in range(n_z):
                     zA[j] = w * z0[j]
                     zB[j] = lam * zA[j] + spike[j]
                 # the loss of this step uses z(t) and the decoder before its update
+                _decode(Dt, zB, Dz)
                 step_loss = 0.0
                 for i in range(n_x):
-                    x[i] = xp[i] + a * dx[i]
-                    acc = x[i]
-                    for q in range(n_z):
-                        acc -= D[i, q] * zB[q]
+                    acc = xp[i] + a * dx[i] - Dz[i]
                     step_loss += acc * acc
                 loss_sum += step_loss * inv_2nx
                 if learning:
                     one[S_AA] = a
                     one[S_BA] = a
-                    _matvec(D, zB, Dz)
                     if variant == SB:
                         _matvec(W, zA, WzA)
-                    _flush(variant, zA, zB, one, xp, dx, gram, F, D, W, W3, Fbar, rates,
-                           floor, Dz, Fxp, Fdx, WzA, work_x, work_zx)
+                    _flush(variant, zA, zB, one, xp, dx, gram, F, Dt, W, W3, Fbar, rates,
+                           floor, Dz, Fxp, Fdx, WzA, work_x, work_r, work_zx)
                 for j in range(n_z):
                     z0[j] = zB[j]
                 w = 1.0
                 if learning or any_spike:
-                    _refresh(variant, F, D, W, W3, z0, Wz0, c, Dz0)
+                    _refresh(variant, F, Dt, W, W3, z0, Wz0, c, Dz0)
                     qp = _dot(xp, Dz0)
                     qd = _dot(dx, Dz0)
                     rr = _dot(Dz0, Dz0)
@@ -406,8 +422,8 @@ def run_presentations(
                 sigma += eta_sigma * (sigma2_final - sigma * sigma) / sigma
             t += 1
         if sums[S_N] > 0.0 or sums[S_B1] > 0.0:
-            _flush(variant, z0, z0, sums, xp, dx, gram, F, D, W, W3, Fbar, rates, floor,
-                   Dz0, Fxp, Fdx, Wz0, work_x, work_zx)
+            _flush(variant, z0, z0, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates, floor,
+                   Dz0, Fxp, Fdx, Wz0, work_x, work_r, work_zx)
             sums[:] = 0.0
         for j in range(n_z):
             z0[j] = w * z0[j]

@@ -121,16 +121,18 @@ def run_segment(
     sigma_box = np.array([state.sigma])
     W3 = state.W3 if state.W3.size else np.zeros((1, 1, 1))
     Fbar = state.Fbar if state.Fbar.size else np.zeros((1, 1))
+    Dt = np.ascontiguousarray(state.D.T)
     kernels.run_presentations(
         kernels.VARIANT_CODES[params.variant], images, np.asarray(order, dtype=np.int64),
         np.ascontiguousarray(x_start, dtype=float), uniforms, n_steps, params.fade_steps,
-        state.F, state.D, state.W, W3, Fbar, state.b, state.z, sigma_box,
+        state.F, Dt, state.W, W3, Fbar, state.b, state.z, sigma_box,
         rate_vector(rates), float(np.exp(-params.dt / params.tau)),
         params.rho * params.dt / 1000.0, params.sigma2_final, params.F_floor,
         params.bias_outside, exact, loss, counts,
         rec["s"], rec["z"], rec["exc"], rec["inh"], rec["u"],
     )
     state.sigma = float(sigma_box[0])
+    state.D[:] = Dt.T
     if n_record:
         fade = params.fade_steps
         k = np.arange(n_record) % n_steps
