@@ -1,0 +1,207 @@
+"""Command line: ``python -m dbcode <command> [options]`` (also installed as ``dbcode``).
+
+Commands
+--------
+build          execute the chapters of ``_toc.yml`` with papermill and build the book
+check-metrics  compare figures/manifest.json with the committed one (frozen metrics)
+chapters       list the files of ``_toc.yml`` and whether they are notebooks
+
+Adding a command: write ``configure(parser)`` and ``run(args) -> int`` and add a
+:class:`Command` to :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def _add_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="book root with _toc.yml and _config.yml (default: found from the current folder)",
+    )
+
+
+# --------------------------------------------------------------------------- build
+def _configure_build(parser: argparse.ArgumentParser) -> None:
+    from dbcode.pipeline import SCALES
+
+    _add_root(parser)
+    parser.add_argument(
+        "--scale",
+        choices=SCALES,
+        default="ci",
+        help="simulation scale passed to every chapter (default: ci)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed passed to every chapter")
+    parser.add_argument(
+        "--chapters",
+        nargs="+",
+        metavar="NAME",
+        default=None,
+        help="execute only these chapters (file stems, e.g. bars)",
+    )
+    parser.add_argument(
+        "--no-html",
+        dest="html",
+        action="store_false",
+        help="execute the chapters but skip jupyter-book build",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep executed copies that are fresh (same source, code, scale, seed)",
+    )
+    parser.add_argument(
+        "--strict-metrics",
+        action="store_true",
+        help="fail when a frozen metric moved beyond its tolerance",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=None, help="per-cell timeout in seconds (default: none)"
+    )
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    from dbcode.pipeline import BuildError, build
+
+    try:
+        build(
+            args.root,
+            scale=args.scale,
+            seed=args.seed,
+            chapters=args.chapters,
+            html=args.html,
+            reuse=args.reuse,
+            strict_metrics=args.strict_metrics,
+            timeout=args.timeout,
+        )
+    except BuildError as exc:
+        print(f"dbcode build: error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------- check-metrics
+def _configure_check(parser: argparse.ArgumentParser) -> None:
+    _add_root(parser)
+    parser.add_argument(
+        "--against",
+        default="HEAD",
+        help="git revision whose figures/manifest.json is the reference (default: HEAD)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="reference manifest file instead of a git revision",
+    )
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from dbcode import figures
+    from dbcode.pipeline import BuildError, check_frozen_metrics, committed_manifest, find_root
+
+    try:
+        root = find_root(args.root)
+    except BuildError as exc:
+        print(f"dbcode check-metrics: error: {exc}", file=sys.stderr)
+        return 2
+    if args.baseline is not None:
+        baseline = figures.load_manifest(args.baseline)
+    else:
+        baseline = committed_manifest(root, ref=args.against)
+        if baseline is None:
+            print("dbcode check-metrics: not a git checkout; pass --baseline FILE", file=sys.stderr)
+            return 2
+    current = figures.load_manifest(figures.manifest_path(root / "figures"))
+    report = check_frozen_metrics(baseline, current)
+    print(report.format())
+    return 0 if report.ok else 1
+
+
+# --------------------------------------------------------------------------- chapters
+def _configure_chapters(parser: argparse.ArgumentParser) -> None:
+    _add_root(parser)
+
+
+def _run_chapters(args: argparse.Namespace) -> int:
+    from dbcode.pipeline import BuildError, collect_chapters, find_root
+
+    try:
+        chapters = collect_chapters(find_root(args.root))
+    except BuildError as exc:
+        print(f"dbcode chapters: error: {exc}", file=sys.stderr)
+        return 1
+    for chapter in chapters:
+        kind = "notebook" if chapter.notebook else "page"
+        print(f"{chapter.name:<16} {kind:<9} {chapter.relpath}")
+    return 0
+
+
+COMMANDS: list[Command] = [
+    Command(
+        "build",
+        "execute the chapters (papermill) and build the book (jupyter-book)",
+        _configure_build,
+        _run_build,
+    ),
+    Command(
+        "check-metrics",
+        "compare key numbers of figures/manifest.json with the committed ones",
+        _configure_check,
+        _run_check,
+    ),
+    Command("chapters", "list the files of _toc.yml", _configure_chapters, _run_chapters),
+]
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m dbcode",
+        description="Reproduce the figures and the book of 'Local dendritic balance enables "
+        "learning of efficient representations in networks of spiking neurons'.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        sub_parser = sub.add_parser(command.name, help=command.help, description=command.help)
+        command.configure(sub_parser)
+        sub_parser.set_defaults(_run=command.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] in _BOOK_MODULES:
+            print(
+                f"python -m dbcode {args.command}: {exc.name} is missing; install the book "
+                "tools with: pip install -c requirements/lock.txt -e '.[book]'",
+                file=sys.stderr,
+            )
+            return 2
+        raise
+
+
+# Packages of the `book` extra that the commands import.
+_BOOK_MODULES = {"papermill", "jupytext", "nbformat", "yaml", "jupyter_book", "nbclient"}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
