@@ -5,6 +5,8 @@ Commands
 build          execute the chapters of ``_toc.yml`` with papermill and build the book
 check-metrics  compare figures/manifest.json with the committed one (frozen metrics)
 chapters       list the files of ``_toc.yml`` and whether they are notebooks
+sweep          run a named sweep of networks (e.g. fig4b) on Dask, resumably
+status         progress of a named sweep in the result store, with projected time
 
 Adding a command: write ``configure(parser)`` and ``run(args) -> int`` and add a
 :class:`Command` to :data:`COMMANDS`.
@@ -153,6 +155,48 @@ def _run_chapters(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- sweeps
+def _configure_sweep_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="sweep name, e.g. fig4b")
+    parser.add_argument("--scale", choices=("ci", "paper"), default="ci")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help="seeds per condition (default: the scale's)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes of the local cluster (default: one per core)")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="result store folder (default: DBCODE_CACHE or .cache/dbcode)")
+
+
+def _configure_sweep(parser: argparse.ArgumentParser) -> None:
+    _configure_sweep_common(parser)
+    parser.add_argument("--scheduler", default=None,
+                        help="address of a running Dask scheduler (default: a local cluster)")
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    from dbcode import sweep
+    from dbcode.cache import ResultStore
+
+    jobs = sweep.named_jobs(args.name, args.scale, args.seeds)
+    store = ResultStore(args.store) if args.store else ResultStore()
+    print(sweep.status(jobs, store).format(args.workers or 1), flush=True)
+    sweep.run(jobs, scheduler=args.scheduler, workers=args.workers, store=store,
+              progress=True, desc=args.name)
+    print(sweep.status(jobs, store).format(args.workers or 1), flush=True)
+    return 0
+
+
+def _run_status(args: argparse.Namespace) -> int:
+    from dbcode import sweep
+    from dbcode.cache import ResultStore
+    from dbcode.experiments import default_workers
+
+    jobs = sweep.named_jobs(args.name, args.scale, args.seeds)
+    store = ResultStore(args.store) if args.store else ResultStore()
+    print(sweep.status(jobs, store).format(args.workers or default_workers()))
+    return 0
+
+
 COMMANDS: list[Command] = [
     Command(
         "build",
@@ -167,6 +211,10 @@ COMMANDS: list[Command] = [
         _run_check,
     ),
     Command("chapters", "list the files of _toc.yml", _configure_chapters, _run_chapters),
+    Command("sweep", "run a named sweep of networks on Dask (resumes where it stopped)",
+            _configure_sweep, _run_sweep),
+    Command("status", "show how much of a named sweep is done and the projected time",
+            _configure_sweep_common, _run_status),
 ]
 
 

@@ -117,7 +117,7 @@ def run_sweep(jobs: list[Job], *, workers: int | None = None, store: ResultStore
     """
     for job in jobs:
         job.params  # validate all before starting any
-    store = store or ResultStore()
+    store = store if store is not None else ResultStore()
     results: list[Result | None] = [None] * len(jobs)
     todo = []
     for i, job in enumerate(jobs):

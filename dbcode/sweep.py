@@ -1,0 +1,178 @@
+"""Sweeps of many networks on Dask: the local cores by default, any Dask cluster alike.
+
+A sweep is a list of :class:`~dbcode.experiments.Job`. :func:`run` submits the jobs that
+are not yet in the :class:`~dbcode.cache.ResultStore` to a Dask cluster; every worker
+writes its finished network to the store at once (atomically), so an interrupted sweep
+loses at most the networks that were running and a rerun skips the rest. The store must
+be on a file system the workers share with the client (one machine, or a cluster's
+shared home/scratch).
+
+The named sweeps of the paper's figures are in :data:`SWEEPS`; the command line
+(``python -m dbcode sweep fig4b --scale paper``) runs them.
+
+Clusters
+--------
+- default: ``dask.distributed.LocalCluster`` with one single-threaded worker process
+  per core (``workers=N`` to choose);
+- ``scheduler="tcp://host:8786"``: an existing scheduler (``dask scheduler`` on one
+  machine, ``dask worker tcp://host:8786`` on others);
+- ``scheduler=cluster``: any cluster object, e.g. from ``dask_jobqueue`` (optional)::
+
+      from dask_jobqueue import SLURMCluster
+      cluster = SLURMCluster(cores=1, processes=1, memory="2GB", walltime="04:00:00")
+      cluster.scale(jobs=64)
+      dbcode.sweep.run(jobs, scheduler=cluster)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .cache import Result, ResultStore, caching_disabled, key_for
+from .experiments import Job, default_workers, run_network
+from .progress import progress_bar
+
+
+def job_key(job: Job) -> str:
+    """The store key of a job's network (also its Dask task name)."""
+    return key_for("network", job.key_params(), job.seed)
+
+
+def pending(jobs: Sequence[Job], store: ResultStore) -> list[Job]:
+    """Jobs whose network is not in the store yet, or whose entry is corrupt (the store
+    checks every entry's checksum and drops a corrupt one)."""
+    if caching_disabled():
+        return list(jobs)
+    return [job for job in jobs if store.get(job_key(job)) is None]
+
+
+def _work(job: Job, root: str) -> float:
+    """Worker side: compute and store one network; returns its runtime in seconds."""
+    result = run_network(job, store=ResultStore(root), progress=False)
+    return float(result.meta["runtime_s"])
+
+
+def client_for(scheduler=None, workers: int | None = None):
+    """A Dask client: a new ``LocalCluster``, a scheduler address, or a cluster object."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
+            dashboard_address=None, silence_logs=logging.ERROR,
+        )
+        return Client(cluster), cluster
+    return Client(scheduler), None
+
+
+def run(jobs: Sequence[Job], *, scheduler=None, workers: int | None = None,
+        store: ResultStore | None = None, progress: bool | None = None,
+        desc: str = "networks", on_done: Callable[[Job, float], None] | None = None
+        ) -> list[Result]:
+    """Compute every job not yet in the store on Dask, then return all results in order.
+
+    Parameters
+    ----------
+    jobs : sequence of Job
+        All are validated before anything is submitted.
+    scheduler : None, str or cluster
+        See the module docstring.
+    workers : int, optional
+        Worker processes of the default ``LocalCluster`` (default: one per core).
+    store : ResultStore, optional
+    progress : bool, optional
+        A bar over networks (``None``: when interactive).
+    on_done : callable, optional
+        Called with each finished job and its runtime.
+    """
+    for job in jobs:
+        job.params  # noqa: B018  (validates)
+    store = store if store is not None else ResultStore()
+    todo = pending(jobs, store)
+    with progress_bar(len(jobs), desc, enabled=progress, unit="net") as bar:
+        bar.update(len(jobs) - len(todo))
+        if todo:
+            _submit_all(todo, store, scheduler, workers, bar, on_done)
+    return [run_network(job, store=store) for job in jobs]
+
+
+def _submit_all(todo, store, scheduler, workers, bar, on_done):
+    from dask.distributed import as_completed
+
+    client, cluster = client_for(scheduler, workers)
+    try:
+        keys = [job_key(job) for job in todo]
+        futures = client.map(_work, todo, root=str(store.root), key=keys, pure=False,
+                             retries=2)
+        by_key = dict(zip(keys, todo))
+        for future in as_completed(futures):
+            runtime = future.result()
+            bar.update(1)
+            if on_done is not None:
+                on_done(by_key[future.key], runtime)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+@dataclass
+class Status:
+    """Progress of a sweep as seen in the store."""
+
+    total: int
+    done: int
+    runtime_s: list[float]
+
+    @property
+    def mean_runtime_s(self) -> float | None:
+        return sum(self.runtime_s) / len(self.runtime_s) if self.runtime_s else None
+
+    def projected_s(self, workers: int) -> float | None:
+        """Remaining wall time on ``workers`` cores at the mean runtime so far."""
+        mean = self.mean_runtime_s
+        return None if mean is None else (self.total - self.done) * mean / max(1, workers)
+
+    def format(self, workers: int) -> str:
+        lines = [f"{self.done} of {self.total} networks done"]
+        if self.mean_runtime_s is not None:
+            lines.append(f"mean runtime {self.mean_runtime_s:.1f} s per network")
+            left = self.projected_s(workers)
+            lines.append(f"projected remaining time on {workers} worker(s): "
+                         f"{time.strftime('%H:%M:%S', time.gmtime(left))} "
+                         f"({left / 3600:.1f} h)")
+        return "\n".join(lines)
+
+
+def status(jobs: Sequence[Job], store: ResultStore | None = None) -> Status:
+    """How many jobs of a sweep are in the store, and how long they took."""
+    store = store if store is not None else ResultStore()
+    runtimes = []
+    done = 0
+    for job in jobs:
+        key = job_key(job)
+        if key in store:
+            entry = store.get(key)
+            if entry is not None:
+                done += 1
+                runtimes.append(float(entry.meta.get("runtime_s", 0.0)))
+    return Status(total=len(jobs), done=done, runtime_s=runtimes)
+
+
+def _fig4b(scale: str, n_seeds: int | None) -> list[Job]:
+    from . import bars_experiment
+
+    return bars_experiment.sweep_jobs(scale, n_seeds=n_seeds)
+
+
+SWEEPS: dict[str, Callable[[str, int | None], list[Job]]] = {"fig4b": _fig4b}
+"""Named sweeps: figure id -> function (scale, number of seeds or None) -> jobs."""
+
+
+def named_jobs(name: str, scale: str = "ci", n_seeds: int | None = None) -> list[Job]:
+    if name not in SWEEPS:
+        raise ValueError(f"unknown sweep {name!r}; choose one of {', '.join(SWEEPS)}")
+    return SWEEPS[name](scale, n_seeds)
