@@ -9,15 +9,13 @@ interrupted sweep reuses it.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .cache import Result, ResultStore, cached, caching_disabled, key_for
+from .cache import Result, ResultStore, cached
 from .data import Dataset, load_dataset
 from .params import ParameterError, Params, preset
-from .progress import progress_bar
 from .simulate import train
 
 DATASET_OF = {"bars": "bars", "mnist": "mnist", "scenes": "scenes", "delays": "scenes"}
@@ -98,11 +96,6 @@ def run_network(job: Job, *, store: ResultStore | None = None, progress: bool | 
                   store=store, force=force)
 
 
-def _run_quietly(job: Job, root: str | None) -> Result:
-    store = ResultStore(root) if root else None
-    return run_network(job, store=store, progress=False)
-
-
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                else os.cpu_count() or 1)
@@ -110,42 +103,12 @@ def default_workers() -> int:
 
 def run_sweep(jobs: list[Job], *, workers: int | None = None, store: ResultStore | None = None,
               progress: bool | None = None, desc: str = "networks") -> list[Result]:
-    """Run many jobs in parallel processes; finished ones come from the store.
+    """Run many jobs in parallel (on Dask, see :mod:`dbcode.sweep`); finished ones come
+    from the store, so an interrupted sweep resumes where it stopped. Results are
+    returned in the order of ``jobs``."""
+    from .sweep import run
 
-    Every job is stored as soon as it finishes, so an interrupted sweep resumes where it
-    stopped. Results are returned in the order of ``jobs``.
-    """
-    for job in jobs:
-        job.params  # validate all before starting any
-    store = store if store is not None else ResultStore()
-    results: list[Result | None] = [None] * len(jobs)
-    todo = []
-    for i, job in enumerate(jobs):
-        hit = run_network(job, store=store) if _is_stored(job, store) else None
-        if hit is not None:
-            results[i] = hit
-        else:
-            todo.append(i)
-    workers = workers or default_workers()
-    with progress_bar(len(jobs), desc, enabled=progress, unit="net") as bar:
-        bar.update(len(jobs) - len(todo))
-        if workers == 1 or len(todo) <= 1:
-            for i in todo:
-                results[i] = run_network(jobs[i], store=store, progress=False)
-                bar.update(1)
-        else:
-            with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-                futures = {pool.submit(_run_quietly, jobs[i], str(store.root)): i for i in todo}
-                for future in as_completed(futures):
-                    results[futures[future]] = future.result()
-                    bar.update(1)
-    return results  # type: ignore[return-value]
-
-
-def _is_stored(job: Job, store: ResultStore) -> bool:
-    if caching_disabled():
-        return False
-    return key_for("network", job.key_params(), job.seed) in store
+    return run(jobs, workers=workers, store=store, progress=progress, desc=desc)
 
 
 def check_experiment(experiment: str) -> None:

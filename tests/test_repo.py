@@ -110,8 +110,8 @@ def pyproject_requirements(extras: tuple[str, ...]) -> set[str]:
 
 
 # The conda environment has everything but the browser extra (a browser comes separately).
-CONDA_EXTRAS = ("book", "test", "sweep", "dev")
-CI_EXTRAS = ("book", "test", "sweep")
+CONDA_EXTRAS = ("book", "test", "dev")
+CI_EXTRAS = ("book", "test")
 
 
 def test_environment_yml_matches_pyproject():
