@@ -123,11 +123,7 @@ def _flush(variant, zA, zB, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates, floor
         # Eq 5/9 with the decoder estimated by F^T: dF = eta_F z (x - F^T z)^T
         if eta_F != 0.0:
             Fz = work_x
-            for i in range(n_x):
-                acc = 0.0
-                for j in range(n_z):
-                    acc += F[j, i] * zB[j]
-                Fz[i] = acc
+            _decode(F, zB, Fz)  # F^T z, accumulated over contiguous rows
             fz_xp = 0.0
             fz_dx = 0.0
             for i in range(n_x):
@@ -186,7 +182,8 @@ def _input_drive(F, xp, dx, Fxp, Fdx):
 
 @njit(cache=True, fastmath=True)
 def _decode(Dt, z, out):
-    """Read-out ``out = D z`` from the transposed decoder ``Dt``."""
+    """Read-out ``out = D z`` from the transposed decoder ``Dt`` (or ``F^T z`` from
+    ``F``)."""
     out[:] = 0.0
     for k in range(Dt.shape[0]):
         g = z[k]
