@@ -9,21 +9,14 @@ Plus every numerically checkable step of the derivation.
 
 import pytest
 
-from dbcode.figures import load_manifest
+import claims
 
 CHAPTER = "derivation"
 
 
-def key_numbers(fig_id: str) -> dict:
-    entry = load_manifest().get(fig_id)
-    if entry is None:
-        pytest.fail(
-            f"figure {fig_id!r} is missing from figures/manifest.json: run "
-            f"`python -m dbcode build --chapters {CHAPTER}`"
-        )
-    return {k: v["value"] if isinstance(v, dict) else v
-            for k, v in entry["key_numbers"].items()}
 
+def key_numbers(fig_id: str) -> dict:
+    return claims.key_numbers(fig_id, CHAPTER)
 
 def test_c1_tight_balance_encodes_low_dimensional_input():
     k = key_numbers("fig1a")

@@ -11,21 +11,14 @@ within 25 % of analytic DB.
 
 import pytest
 
-from dbcode.figures import load_manifest
+import claims
 
 CHAPTER = "mnist"
 
 
-def key_numbers(fig_id: str) -> dict:
-    entry = load_manifest().get(fig_id)
-    if entry is None:
-        pytest.fail(
-            f"figure {fig_id!r} is missing from figures/manifest.json: run "
-            f"`python -m dbcode build --chapters {CHAPTER}`"
-        )
-    return {k: v["value"] if isinstance(v, dict) else v
-            for k, v in entry["key_numbers"].items()}
 
+def key_numbers(fig_id: str) -> dict:
+    return claims.key_numbers(fig_id, CHAPTER)
 
 def test_c3_sb_and_db_reach_the_same_loss():
     k = key_numbers("fig3c")
