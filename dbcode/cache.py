@@ -33,7 +33,6 @@ import json
 import os
 import platform
 import re
-import subprocess
 import tempfile
 import time
 import warnings
@@ -95,26 +94,12 @@ def code_version() -> str:
 
 
 def git_commit() -> str | None:
-    """Commit of the git checkout the package lives in, for provenance only.
+    """Commit of the git checkout the package lives in, for provenance only (``None``
+    outside git); see :func:`dbcode.figures.git_commit`."""
+    from .figures import git_commit as repository_state
 
-    Returns
-    -------
-    str or None
-        ``git rev-parse HEAD`` in the package's directory, or None if the package is
-        not in a git checkout or git is unavailable.
-    """
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=PACKAGE_DIR,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
+    state = repository_state()
+    return state["commit"] if state else None
 
 
 def to_jsonable(obj: Any, hash_arrays: bool = True) -> Any:
