@@ -177,7 +177,8 @@ def _run_sweep(args: argparse.Namespace) -> int:
     from dbcode import sweep
     from dbcode.cache import ResultStore
 
-    jobs = sweep.named_jobs(args.name, args.scale, args.seeds)
+    # seed-major order: an interrupted sweep has covered every condition evenly
+    jobs = sorted(sweep.named_jobs(args.name, args.scale, args.seeds), key=lambda j: j.seed)
     store = ResultStore(args.store) if args.store else ResultStore()
     print(sweep.status(jobs, store).format(args.workers or 1), flush=True)
     sweep.run(jobs, scheduler=args.scheduler, workers=args.workers, store=store,
