@@ -26,10 +26,14 @@ Clusters
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
 
 from .cache import Result, ResultStore, caching_disabled, key_for
 from .experiments import Job, default_workers, run_network
@@ -62,7 +66,7 @@ def client_for(scheduler=None, workers: int | None = None):
     if scheduler is None:
         cluster = LocalCluster(
             n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-            dashboard_address=None, silence_logs=logging.ERROR,
+            dashboard_address=":0", silence_logs=logging.ERROR,  # any free port: never clashes
         )
         return Client(cluster), cluster
     return Client(scheduler), None
@@ -176,3 +180,37 @@ def named_jobs(name: str, scale: str = "ci", n_seeds: int | None = None) -> list
     if name not in SWEEPS:
         raise ValueError(f"unknown sweep {name!r}; choose one of {', '.join(SWEEPS)}")
     return SWEEPS[name](scale, n_seeds)
+
+
+def summarize_network(job: Job, result: Result, tail: int = 3) -> dict:
+    """The few numbers of one finished network that a paper-scale summary keeps."""
+    arrays = result.arrays
+    row = {
+        "experiment": job.experiment, "scale": job.scale, "seed": job.seed,
+        "variant": job.params.variant, "data": dict(job.data),
+        "final_loss": float(np.mean(arrays["test_loss"][-tail:])),
+        "rate_hz": float(np.mean(arrays["rates_hz"])),
+        "runtime_s": float(result.meta["runtime_s"]),
+        "code_version": result.provenance.get("code_version"),
+    }
+    if job.experiment == "bars":
+        from .analysis import distinct_features
+        from .data.bars import bar_templates
+
+        row["distinct_bars"] = distinct_features(arrays["F"], bar_templates())
+    return row
+
+
+def export_summary(jobs: Sequence[Job], store: ResultStore, path) -> dict:
+    """Write the summary of every finished job of a sweep to a small JSON file (the
+    committed record of paper-scale runs); unfinished jobs are counted, not listed."""
+    rows = []
+    for job in jobs:
+        entry = store.get(job_key(job))
+        if entry is not None:
+            rows.append(summarize_network(job, entry))
+    summary = {"total": len(jobs), "done": len(rows), "networks": rows}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    return summary
