@@ -360,7 +360,7 @@ class ResultStore:
         self.root.mkdir(parents=True, exist_ok=True)
         with _temporary(self.root, npz.name) as (npz_file, npz_tmp):
             with _temporary(self.root, sidecar.name) as (json_file, json_tmp):
-                np.savez(npz_file, **arrays)
+                np.savez_compressed(npz_file, **arrays)  # recorded spikes compress ~10x
                 json_file.write(json.dumps(record, indent=1, sort_keys=True).encode())
                 for handle in (npz_file, json_file):
                     handle.flush()
