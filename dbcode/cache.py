@@ -37,6 +37,7 @@ import tempfile
 import time
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -316,7 +317,8 @@ class ResultStore:
             with np.load(npz, allow_pickle=False) as archive:
                 arrays = {name: archive[name] for name in archive.files}
             meta, provenance, checksum = record["meta"], record["provenance"], record["checksum"]
-        except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as err:
+        except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile,
+                zlib.error) as err:
             raise CorruptEntry(f"{type(err).__name__}: {err}") from err
         if _checksum(arrays, meta, provenance) != checksum:
             raise CorruptEntry("checksum mismatch")
