@@ -25,7 +25,7 @@ define timed
  echo "<== $(1): $$(( $$(date +%s) - start )) s (exit $$rc)"; exit $$rc
 endef
 
-.PHONY: setup book test test-unit test-chapters test-nbval check-metrics chapter paper \
+.PHONY: setup book test test-unit test-chapters test-browser test-nbval check-metrics chapter paper \
         clean lock lint help
 
 help:
@@ -61,12 +61,14 @@ paper: setup
 
 ## --------------------------------------------------------------------- tests
 # Order: execute the chapters (reusing executed copies that are still fresh) and build the
-# HTML with -W; nbval re-executes the executed chapters and compares their outputs; the
-# frozen-metrics check compares figures/manifest.json with the committed one; last the
+# HTML with -W; open every built page in headless Chromium (screenshots in
+# _build/screenshots/); nbval re-executes the executed chapters and compares their outputs;
+# the frozen-metrics check compares figures/manifest.json with the committed one; last the
 # pytest suite (unit, pipeline, repository and claim tests, which may read the regenerated
 # manifest).
 test: setup
 	$(MAKE) --no-print-directory test-chapters
+	$(MAKE) --no-print-directory test-browser
 	$(MAKE) --no-print-directory test-nbval
 	$(MAKE) --no-print-directory check-metrics
 	$(MAKE) --no-print-directory test-unit
@@ -75,7 +77,11 @@ test-chapters: setup
 	$(call timed,chapters + html (scale ci),$(PY) -m dbcode build --scale ci --seed $(SEED) --reuse)
 
 test-unit: setup
-	$(call timed,pytest,$(PY) -m pytest tests -q -ra --durations=10)
+	$(call timed,pytest,$(PY) -m pytest tests -q -ra --durations=10 --ignore=tests/test_browser.py)
+
+# The built book in Chromium (skipped without chromium unless CI is set; see .ci/run).
+test-browser: setup
+	$(call timed,browser,$(PY) -m pytest tests/test_browser.py -q -ra -p no:cacheprovider)
 
 test-nbval: setup
 	$(call timed,nbval,nbs=$$(find _build/stage/book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null | sort); \

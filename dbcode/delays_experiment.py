@@ -407,14 +407,15 @@ EXPLORER_DELAYS = (0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 4.0, 5.0)
 EXPLORER_FIELDS = 12
 
 
-def explorer_jobs(dt: float, n_presentations: int | None = None, seed: int = 0) -> dict:
+def explorer_jobs(dt: float, n_presentations: int = 0, seed: int = 0) -> dict:
     """SB (paper's rates) and DB at delay ``dt``; with the preset's training length
-    these are the chapter's cached networks, shorter ones run on demand."""
-    extra = {} if n_presentations is None else {"n_presentations": int(n_presentations)}
+    (``n_presentations=0``) these are the chapter's cached networks, shorter ones run
+    on demand."""
+    extra = {"n_presentations": int(n_presentations)} if n_presentations else {}
     return {c: scan_job(c, dt, "ci", seed, **extra) for c in ("sb", "db")}
 
 
-def explore(dt: float = 2.0, n_presentations: int | None = None, seed: int = 0) -> plt.Figure:
+def explore(dt: float = 2.0, n_presentations: int = 0, seed: int = 0) -> plt.Figure:
     """Raster of the recorded test patches and the receptive fields of the most active
     neurons of SB and DB trained with delay ``dt`` (ms)."""
     jobs = explorer_jobs(dt, n_presentations, seed)

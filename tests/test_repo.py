@@ -109,7 +109,7 @@ def pyproject_requirements(extras: tuple[str, ...]) -> set[str]:
     return names
 
 
-# The conda environment has everything but the browser extra (a browser comes separately).
+# The conda environment has every extra; CI installs the book and test extras.
 CONDA_EXTRAS = ("book", "test", "dev")
 CI_EXTRAS = ("book", "test")
 
