@@ -14,21 +14,14 @@ import math
 
 import pytest
 
-from dbcode.figures import load_manifest
+import claims
 
 CHAPTER = "delays"
 
 
-def key_numbers(fig_id: str) -> dict:
-    entry = load_manifest().get(fig_id)
-    if entry is None:
-        pytest.fail(
-            f"figure {fig_id!r} is missing from figures/manifest.json: run "
-            f"`python -m dbcode build --chapters {CHAPTER}`"
-        )
-    return {k: v["value"] if isinstance(v, dict) else v
-            for k, v in entry["key_numbers"].items()}
 
+def key_numbers(fig_id: str) -> dict:
+    return claims.key_numbers(fig_id, CHAPTER)
 
 def loss(k: dict, condition: str, dt) -> float:
     return float(k[f"loss_{condition}_dt{float(dt):g}"])

@@ -1,0 +1,514 @@
+"""Natural images (paper Fig 5): SB and DB under compression, their receptive fields.
+
+Mikulasch, Rudelt & Priesemann (2020), Fig 5: networks of ``N_z`` neurons learn 8 x 8
+patches of whitened natural images split into on and off channels
+(:mod:`dbcode.data.natural`, ``N_x = 128``) at a fixed population rate of 1000 Hz, so
+that every neuron's homeostatic target rate is ``rho = 1000 / N_z`` Hz and only the
+compression, not the number of spikes, changes with ``N_z``. Somatic balance (SB;
+Hebbian-like input weights, Eq 6/15, inhibition Eq 4/16) and analytic dendritic balance
+(DB; gradient input weights, Eq 5/9, inhibition at its balanced fixed point
+``W = -F D``) are compared by their test decoder loss (Eq 1). This module builds the
+sweep over ``N_z``, reduces it to the chapter's numbers (final loss, relative gap, how
+many neurons SB needs to reach DB's loss, an orientation index of the receptive
+fields), plots Fig 5A-C and runs the chapter's explorer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .cache import Result
+from .data.natural import N_PIXELS, PATCH, onoff_transform, receptive_field, sample_patches
+from .experiments import Job, load_data, run_network, run_sweep
+from .params import Params
+from .rules import NetworkState
+from .simulate import evaluate
+
+CHAPTER = "scenes"
+POPULATION_RATE = 1000.0
+"""Summed target rate of all coding neurons (Hz); each neuron's ``rho`` is this / ``N_z``."""
+RULES = ("sb", "db")
+LABELS = {"sb": "SB", "db": "DB"}
+COLORS = {"sb": "tab:orange", "db": "tab:blue"}
+N_Z_GRID = {
+    "ci": (50, 100, 200),
+    "paper": tuple(range(40, 201, 20)),
+}
+"""Numbers of coding neurons of the Fig 5B sweep at each scale (paper: 40 ... 200)."""
+N_LAST = 3
+"""Test evaluations at the end of training averaged into one final loss: a single
+evaluation jitters by several per cent between checkpoints."""
+RUN_OVERRIDES = {"ci": {"n_evals": 12}, "paper": {}}
+"""Changes to the preset per scale: at CI scale twelve test evaluations, so that the
+last :data:`N_LAST` of them span the last quarter of training."""
+ORIENTED = 0.5
+"""Orientation index above which a receptive field counts as oriented."""
+N_RECONSTRUCT = 6
+"""Test patches reconstructed by the explorer (those of highest contrast)."""
+EXPLORER_SHORT = 500
+"""Training presentations of a network the explorer trains on demand."""
+
+
+# --------------------------------------------------------------------------- jobs
+def network_job(rule: str, n_z: int, scale: str = "ci", seed: int = 0, **overrides) -> Job:
+    """One network of the scenes preset with ``N_z`` neurons at ``rho = 1000 / N_z`` Hz."""
+    params = {"variant": rule, "n_z": int(n_z), "rho": POPULATION_RATE / int(n_z),
+              **RUN_OVERRIDES[scale], **overrides}
+    return Job("scenes", scale=scale, seed=seed, overrides=params)
+
+
+def sweep_jobs(scale: str, seeds: Sequence[int], n_zs: Sequence[int] | None = None
+               ) -> dict[tuple[str, int], list[Job]]:
+    """Fig 5B: SB and DB at every ``N_z`` of :data:`N_Z_GRID` (or ``n_zs``) and seed."""
+    n_zs = N_Z_GRID[scale] if n_zs is None else n_zs
+    return {(rule, int(n)): [network_job(rule, n, scale, s) for s in seeds]
+            for n in n_zs for rule in RULES}
+
+
+# --------------------------------------------------------------------------- analysis
+def final_loss(result: Result, n_last: int = N_LAST) -> float:
+    """Mean test loss (Eq 1) of the last ``n_last`` evaluations of a run."""
+    return float(np.mean(result.arrays["test_loss"][-n_last:]))
+
+
+def neurons_for_loss(n_zs: Sequence[float], losses: Sequence[float], target: float
+                     ) -> tuple[float, bool]:
+    """Number of neurons at which a loss curve reaches ``target``.
+
+    The loss is interpolated linearly in ``log N_z`` between the measured points; the
+    first crossing from the left counts. When the target lies outside the measured
+    losses, the nearest end segment is extended.
+
+    Parameters
+    ----------
+    n_zs : sequence of float
+        Increasing numbers of neurons.
+    losses : sequence of float
+        Loss at each of them.
+    target : float
+
+    Returns
+    -------
+    n : float
+        Interpolated ``N_z`` (``inf`` if the extended curve never reaches ``target``).
+    extrapolated : bool
+        Whether ``n`` lies outside the measured range.
+    """
+    x, y = np.log(np.asarray(n_zs, dtype=float)), np.asarray(losses, dtype=float)
+    if len(x) < 2:
+        raise ValueError("need at least two points to interpolate")
+    for i in range(len(x) - 1):
+        lo, hi = sorted((y[i], y[i + 1]))
+        if lo <= target <= hi and y[i] != y[i + 1]:
+            t = (target - y[i]) / (y[i + 1] - y[i])
+            return float(np.exp(x[i] + t * (x[i + 1] - x[i]))), False
+    i = len(x) - 2 if target < y[-1] else 0
+    slope = (y[i + 1] - y[i]) / (x[i + 1] - x[i])
+    if slope >= 0:
+        return math.inf, True
+    return float(np.exp(x[i] + (target - y[i]) / slope)), True
+
+
+def orientation_index(field: np.ndarray) -> float:
+    """How elongated a receptive field's structure is, from 0 (isotropic) to 1.
+
+    With the spatial gradient ``g = grad r`` of the field ``r`` (central differences),
+    ``J = sum_x g g^T`` is the second-moment tensor of the field's 2-D power spectrum
+    (by Parseval, ``J = sum_f P(f) f f^T`` up to the difference filter). Its eigenvalues
+    ``l1 >= l2`` give ``A = (l1 - l2) / (l1 + l2)``: ``A = 0`` for a centre-surround
+    field or round blob, whose power spreads evenly over orientations, and ``A -> 1``
+    for an edge, stripe or Gabor, whose power lies along one direction.
+
+    Parameters
+    ----------
+    field : (8, 8) array
+        ``F_on - F_off`` of one neuron (:func:`dbcode.data.natural.receptive_field`).
+    """
+    gy, gx = np.gradient(np.asarray(field, dtype=float))
+    J = np.array([[np.sum(gx * gx), np.sum(gx * gy)], [np.sum(gx * gy), np.sum(gy * gy)]])
+    l2, l1 = np.linalg.eigvalsh(J)
+    return float((l1 - l2) / (l1 + l2)) if l1 + l2 > 0 else 0.0
+
+
+def receptive_fields(F: np.ndarray) -> np.ndarray:
+    """All ``F_on - F_off`` fields of a weight matrix, shape ``(N_z, 8, 8)``."""
+    return np.array([receptive_field(row) for row in F])
+
+
+def orientation_indices(F: np.ndarray) -> np.ndarray:
+    """:func:`orientation_index` of every neuron's receptive field."""
+    return np.array([orientation_index(r) for r in receptive_fields(F)])
+
+
+def shuffled_orientation(F: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Chance level of :func:`orientation_index`: every field with its pixels permuted
+    (same values, no spatial structure)."""
+    rng = np.random.default_rng(seed)
+    fields = receptive_fields(F).reshape(len(F), -1)
+    return np.array([orientation_index(rng.permutation(f).reshape(PATCH, PATCH))
+                     for f in fields])
+
+
+@dataclass
+class Sweep:
+    """Fig 5B sweep: results by ``(rule, N_z)`` over seeds and the numbers drawn from them."""
+
+    results: dict[tuple[str, int], list[Result]]
+    n_zs: tuple[int, ...]
+
+    def losses(self, rule: str) -> np.ndarray:
+        """Final losses (:func:`final_loss`), shape ``(n_seeds, len(n_zs))``."""
+        return np.array([[final_loss(r) for r in self.results[(rule, n)]]
+                         for n in self.n_zs]).T
+
+    def mean_loss(self, rule: str) -> np.ndarray:
+        return self.losses(rule).mean(axis=0)
+
+    def relative_gap(self) -> np.ndarray:
+        """``(L_SB - L_DB) / L_DB`` at every ``N_z`` (seed means)."""
+        sb, db = self.mean_loss("sb"), self.mean_loss("db")
+        return (sb - db) / db
+
+    @property
+    def middle(self) -> int:
+        """The ``N_z`` in the middle of the sweep (lower middle for an even count)."""
+        return self.n_zs[(len(self.n_zs) - 1) // 2]
+
+    def neuron_ratio(self, n_z: int | None = None) -> dict:
+        """How many neurons SB needs for the loss DB reaches with ``n_z`` (default
+        :attr:`middle`).
+
+        Returns
+        -------
+        dict
+            ``n_sb`` from :func:`neurons_for_loss` on SB's mean losses, ``ratio =
+            n_sb / n_z``, whether ``n_sb`` was ``extrapolated``, and ``lower_bound``:
+            when SB's loss at the largest ``N_z`` is still above the target, SB needs
+            more than that many neurons (if its loss keeps falling with ``N_z``), so
+            the ratio is at least ``max(N_z) / n_z``; ``None`` otherwise.
+        """
+        n_z = self.middle if n_z is None else n_z
+        target = float(self.mean_loss("db")[self.n_zs.index(n_z)])
+        sb = self.mean_loss("sb")
+        n_sb, extrapolated = neurons_for_loss(self.n_zs, sb, target)
+        lower = self.n_zs[-1] / n_z if sb[-1] > target else None
+        return {"n_z": n_z, "target": target, "n_sb": n_sb, "ratio": n_sb / n_z,
+                "extrapolated": extrapolated, "lower_bound": lower}
+
+    def network(self, rule: str, n_z: int, seed_index: int = 0) -> Result:
+        return self.results[(rule, n_z)][seed_index]
+
+    @property
+    def runtime_s(self) -> float:
+        return float(sum(r.meta["runtime_s"] for group in self.results.values() for r in group))
+
+    @property
+    def data_source(self) -> str:
+        return next(iter(self.results.values()))[0].meta["data_source"]
+
+
+def run(jobs: dict[tuple[str, int], list[Job]], progress: bool | None = None) -> Sweep:
+    """Run every job of :func:`sweep_jobs` in one parallel, cached sweep."""
+    flat = [(key, job) for key, group in jobs.items() for job in group]
+    done = run_sweep([job for _, job in flat], progress=progress)
+    results: dict[tuple[str, int], list[Result]] = {key: [] for key in jobs}
+    for (key, _), result in zip(flat, done):
+        results[key].append(result)
+    return Sweep(results, tuple(sorted({n for _, n in jobs})))
+
+
+def orientation_summary(F: np.ndarray, seed: int = 0) -> dict:
+    """Median orientation index, fraction of oriented fields and the shuffled median."""
+    a = orientation_indices(F)
+    return {"median": float(np.median(a)), "frac_oriented": float(np.mean(a > ORIENTED)),
+            "shuffled_median": float(np.median(shuffled_orientation(F, seed)))}
+
+
+def loss_key_numbers(sweep: Sweep) -> dict:
+    """Key numbers of Fig 5B (claim C6)."""
+    out: dict = {"n_seeds": len(next(iter(sweep.results.values()))), "n_last": N_LAST,
+                 "n_z_values": ",".join(str(n) for n in sweep.n_zs)}
+    for rule in RULES:
+        for n, loss in zip(sweep.n_zs, sweep.mean_loss(rule)):
+            out[f"loss_{rule}_n{n}"] = {"value": float(loss), "rtol": 0.1}
+    for n, gap in zip(sweep.n_zs, sweep.relative_gap()):
+        out[f"gap_n{n}"] = {"value": float(gap), "rtol": 0.5, "atol": 0.03}
+    ratio = sweep.neuron_ratio()
+    out.update({"ratio_n_z": ratio["n_z"], "ratio_extrapolated": ratio["extrapolated"],
+                "neuron_ratio": {"value": ratio["ratio"], "rtol": 0.5},
+                "neuron_ratio_lower_bound": ratio["lower_bound"] or 0.0})
+    return out
+
+
+def paper_field_pattern(sweep: Sweep, rule: str) -> dict:
+    """Whether a rule's fields follow the paper's observation: centre-surround (median
+    orientation index below the pixel-shuffled chance level) at the smallest ``N_z``,
+    Gabor-like (median index above :data:`ORIENTED`) at the largest."""
+    small = orientation_summary(sweep.network(rule, sweep.n_zs[0]).arrays["F"])
+    large = orientation_summary(sweep.network(rule, sweep.n_zs[-1]).arrays["F"])
+    centre_surround = small["median"] < small["shuffled_median"]
+    gabor = large["median"] > ORIENTED
+    return {"centre_surround_small": bool(centre_surround), "gabor_large": bool(gabor),
+            "matches": bool(centre_surround and gabor)}
+
+
+def field_key_numbers(sweep: Sweep) -> dict:
+    """Key numbers of Fig 5C: orientation statistics at the smallest and largest N_z."""
+    out: dict = {"oriented_threshold": ORIENTED}
+    for n in (sweep.n_zs[0], sweep.n_zs[-1]):
+        for rule in RULES:
+            summary = orientation_summary(sweep.network(rule, n).arrays["F"])
+            for key, value in summary.items():
+                out[f"{key}_{rule}_n{n}"] = {"value": value, "atol": 0.1}
+    for rule in RULES:
+        out[f"paper_pattern_{rule}"] = paper_field_pattern(sweep, rule)["matches"]
+    return out
+
+
+# --------------------------------------------------------------------------- reconstructions
+def state_of(result: Result) -> NetworkState:
+    """The final network state of a stored run (analytic DB's ``W`` is ``-F D``)."""
+    a = result.arrays
+    return NetworkState(F=a["F"], D=a["D"], W=a["W"], W3=np.zeros((0, 0, 0)),
+                        Fbar=np.zeros((0, 0)), b=a["b"], z=np.zeros(len(a["F"])),
+                        sigma=float(result.meta["sigma"]))
+
+
+def reconstruct(result: Result, params: Params, indices: Sequence[int], seed: int = 0
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Decoder reconstructions ``x_hat = D z`` (Eq 1) of test patches.
+
+    The stored network sees the patches ``indices`` of its test set again, in this
+    order, with plasticity off; ``z`` is averaged over each presentation after the
+    fade-in.
+
+    Returns
+    -------
+    x, x_hat : (len(indices), 128) arrays
+        The inputs and their reconstructions.
+    """
+    x = result.arrays["test_images"][np.asarray(indices)]
+    n = params.steps_per_presentation
+    seg = evaluate(state_of(result), params, x, np.random.default_rng(seed),
+                   n_record=len(x) * n)
+    z = seg.record["z"].reshape(len(x), n, -1)[:, params.fade_steps:].mean(axis=1)
+    return x, z @ result.arrays["D"].T
+
+
+def high_contrast(images: np.ndarray, n: int = N_RECONSTRUCT) -> np.ndarray:
+    """Indices of the ``n`` inputs with the largest on-minus-off contrast, in test order."""
+    contrast = np.linalg.norm(images[:, :N_PIXELS] - images[:, N_PIXELS:], axis=1)
+    return np.sort(np.argsort(contrast)[::-1][:n])
+
+
+def onoff_image(x: np.ndarray) -> np.ndarray:
+    """On minus off channel of an input vector as an 8 x 8 image."""
+    return receptive_field(x)
+
+
+# --------------------------------------------------------------------------- plotting
+def mosaic(fields: np.ndarray, cols: int) -> np.ndarray:
+    """Tile 8 x 8 fields, each scaled to a maximum absolute value of 1, with NaN gaps."""
+    n = len(fields)
+    rows = math.ceil(n / cols)
+    out = np.full((rows * (PATCH + 1) - 1, cols * (PATCH + 1) - 1), np.nan)
+    for k, f in enumerate(fields):
+        r, c = divmod(k, cols)
+        scale = np.abs(f).max() or 1.0
+        out[r * (PATCH + 1): r * (PATCH + 1) + PATCH,
+            c * (PATCH + 1): c * (PATCH + 1) + PATCH] = f / scale
+    return out
+
+
+def show_mosaic(ax, fields: np.ndarray, cols: int, title: str = "") -> None:
+    cmap = plt.get_cmap("gray").copy()
+    cmap.set_bad("white")
+    ax.imshow(mosaic(fields, cols), cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=9)
+
+
+def _pixels(ax, img, vmin, vmax, cmap="gray"):
+    ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_inputs(job: Job, n_patches: int = 8, seed: int = 0) -> tuple[plt.Figure, dict]:
+    """Fig 5A: whitened images, whitened 8 x 8 patches with their on and off inputs,
+    and the distribution of the input values with its statistics.
+
+    Returns
+    -------
+    fig, stats
+        ``stats``: input statistics of the training set
+        (:func:`dbcode.data.natural.input_statistics`) and the images' mean variance.
+    """
+    data = load_data(job)
+    images = np.asarray(data.meta["images"], dtype=float)
+    patches = sample_patches(images, n_patches, np.random.default_rng(seed))
+    inputs = onoff_transform(patches)
+    fig = plt.figure(figsize=(11, 5.6))
+    top = fig.add_gridspec(1, 5, left=0.03, right=0.98, top=0.93, bottom=0.5, wspace=0.45)
+    for k in range(4):
+        ax = fig.add_subplot(top[0, k])
+        lim = 2 * images[k].std()
+        _pixels(ax, images[k], -lim, lim)
+        ax.set_title(f"whitened image {k + 1}", fontsize=9)
+    ax = fig.add_subplot(top[0, 4])
+    ax.hist(data.train.ravel(), bins=50, range=(0, 1), color="0.4")
+    ax.set_yscale("log")
+    ax.set_xlabel("input value $x_i$")
+    ax.set_ylabel("count")
+    stats = dict(data.meta["input_statistics"])
+    ax.set_title(f"mean {stats['mean']:.2f}; {100 * stats['frac_below_0.01']:.0f} % < 0.01, "
+                 f"{100 * stats['frac_above_0.9']:.0f} % > 0.9", fontsize=8)
+    bottom = fig.add_gridspec(3, n_patches, left=0.12, right=0.9, top=0.42, bottom=0.02,
+                              wspace=0.1, hspace=0.12)
+    rows = (("whitened\npatch", patches, None), ("on\nchannel", inputs[:, :N_PIXELS], (0, 1)),
+            ("off\nchannel", inputs[:, N_PIXELS:], (0, 1)))
+    for row, (name, values, limits) in enumerate(rows):
+        for k in range(n_patches):
+            ax = fig.add_subplot(bottom[row, k])
+            lim = np.abs(values[k]).max() or 1.0
+            vmin, vmax = limits or (-lim, lim)
+            _pixels(ax, values[k].reshape(PATCH, PATCH), vmin, vmax)
+            if k == 0:
+                ax.set_ylabel(name, fontsize=8)
+    stats["image_variance"] = float(data.meta["image_variance"])
+    return fig, stats
+
+
+def plot_losses(sweep: Sweep) -> plt.Figure:
+    """Fig 5B: final test loss against ``N_z`` for SB and DB (seeds as dots, mean as
+    line), the relative gap, and the neurons SB needs for DB's loss at the middle N_z."""
+    fig, (ax, ax_gap) = plt.subplots(1, 2, figsize=(10, 3.8),
+                                     gridspec_kw={"width_ratios": [1.6, 1]})
+    n = np.asarray(sweep.n_zs)
+    for rule in RULES:
+        losses = sweep.losses(rule)
+        for row in losses:
+            ax.plot(n, row, "o", color=COLORS[rule], alpha=0.4, ms=4)
+        ax.plot(n, losses.mean(axis=0), "-o", color=COLORS[rule], lw=1.8, label=LABELS[rule])
+    ratio = sweep.neuron_ratio()
+    n_line = min(ratio["n_sb"], 4 * n[-1])
+    ax.plot([ratio["n_z"], n_line], [ratio["target"]] * 2, "k:", lw=1)
+    if ratio["extrapolated"] and n_line > n[-1]:
+        sb = sweep.mean_loss("sb")[-2:]
+        slope = (sb[1] - sb[0]) / np.log(n[-1] / n[-2])
+        ax.plot([n[-1], n_line], [sb[1], sb[1] + slope * np.log(n_line / n[-1])], "--",
+                color=COLORS["sb"], lw=1)
+    if ratio["lower_bound"]:
+        text = (f"SB at {n[-1]} > DB at {ratio['n_z']}: ratio > {ratio['lower_bound']:.1f}"
+                f"\n(extrapolated: {ratio['n_sb']:.0f} neurons, {ratio['ratio']:.1f} x)")
+    else:
+        word = "extrapolated" if ratio["extrapolated"] else "interpolated"
+        text = f"SB needs {ratio['n_sb']:.0f} neurons\n({ratio['ratio']:.2f} x, {word})"
+    ax.annotate(text,
+                xy=(n_line, ratio["target"]), xytext=(0.45, 0.8), textcoords="axes fraction",
+                fontsize=8, arrowprops={"arrowstyle": "->", "lw": 0.8})
+    ax.set_xscale("log")
+    ax.set_xticks(n)
+    ax.set_xticklabels([str(v) for v in n])
+    ax.minorticks_off()
+    ax.set_xlabel("coding neurons $N_z$ (population rate 1000 Hz)")
+    ax.set_ylabel(f"test loss $L$ (mean of last {N_LAST} tests)")
+    ax.legend(fontsize=8)
+    ax_gap.bar(range(len(n)), 100 * sweep.relative_gap(), color="0.5")
+    ax_gap.axhline(0, color="k", lw=0.8)
+    ax_gap.set_xticks(range(len(n)))
+    ax_gap.set_xticklabels([str(v) for v in n])
+    ax_gap.set_xlabel("$N_z$")
+    ax_gap.set_ylabel("$(L_{SB} - L_{DB}) / L_{DB}$ (%)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_fields(sweep: Sweep, max_fields: int = 100) -> plt.Figure:
+    """Fig 5C: receptive fields ``F_on - F_off`` (each scaled to its own maximum) at the
+    smallest and largest ``N_z`` for both rules, and their orientation indices
+    (:func:`orientation_index`) against the pixel-shuffled chance level."""
+    sizes = (sweep.n_zs[0], sweep.n_zs[-1])
+    fig = plt.figure(figsize=(12, 6.2))
+    grid = fig.add_gridspec(2, 3, width_ratios=[1, 1, 0.9], left=0.02, right=0.98, bottom=0.12,
+                            wspace=0.2, hspace=0.25)
+    for row, n in enumerate(sizes):
+        for col, rule in enumerate(RULES):
+            F = sweep.network(rule, n).arrays["F"][:max_fields]
+            a = orientation_indices(F)
+            order = np.argsort(a)
+            show_mosaic(fig.add_subplot(grid[row, col]), receptive_fields(F)[order], cols=10,
+                        title=f"{LABELS[rule]}, $N_z$ = {n}"
+                              + (f" (first {len(F)})" if len(F) < n else "")
+                              + f": median A = {np.median(a):.2f}")
+    ax = fig.add_subplot(grid[:, 2])
+    labels, values = [], []
+    for n in sizes:
+        for rule in RULES:
+            F = sweep.network(rule, n).arrays["F"]
+            labels.append(f"{LABELS[rule]} {n}")
+            values.append(orientation_indices(F))
+    shuffled = shuffled_orientation(sweep.network("db", sizes[-1]).arrays["F"])
+    ax.boxplot(values + [shuffled], vert=False, widths=0.6)
+    ax.set_yticks(range(1, len(labels) + 2))
+    ax.set_yticklabels(labels + ["shuffled"], fontsize=8)
+    ax.axvline(ORIENTED, color="0.6", ls=":", lw=1)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("orientation index A\n(0: isotropic, 1: oriented)")
+    return fig
+
+
+# --------------------------------------------------------------------------- explorer
+def explorer_job(rule: str = "db", n_z: int = 200, presentations: int = 0,
+                 seed: int = 0, scale: str = "ci") -> Job:
+    """The explorer's network: the sweep's when ``presentations`` is 0 (cached after
+    the chapter ran), else a new one trained for that many presentations."""
+    if not presentations:
+        return network_job(rule, n_z, scale, seed)
+    return network_job(rule, n_z, scale, seed, n_presentations=int(presentations),
+                       n_evals=2)
+
+
+def explore(rule: str = "db", n_z: int = 200, presentations: int = 0,
+            seed: int = 0, scale: str = "ci", max_fields: int = 60) -> plt.Figure:
+    """Callback of the chapter's explorer: receptive fields and reconstructions.
+
+    Parameters
+    ----------
+    rule : {"sb", "db"}
+    n_z : int
+        Coding neurons (target rate ``1000 / n_z`` Hz each).
+    presentations : int
+        0: the sweep's network (loaded from the cache, trained if missing);
+        otherwise train a new network for this many presentations (cached too).
+    seed : int
+    scale : {"ci", "paper"}
+    max_fields : int
+        Receptive fields shown (sorted by orientation index).
+    """
+    job = explorer_job(rule, n_z, presentations, seed, scale)
+    result = run_network(job, progress=False)
+    params = job.params
+    x, x_hat = reconstruct(result, params, high_contrast(result.arrays["test_images"]),
+                           seed=seed)
+    F = result.arrays["F"]
+    a = orientation_indices(F)
+    shown = receptive_fields(F)[np.argsort(a)][:max_fields]
+    fig = plt.figure(figsize=(11, 3.6))
+    grid = fig.add_gridspec(2, N_RECONSTRUCT + 7, wspace=0.25, hspace=0.1)
+    show_mosaic(fig.add_subplot(grid[:, :6]), shown, cols=10,
+                title=f"{LABELS[rule]}, $N_z$ = {n_z}, {params.n_presentations} presentations"
+                      f"\nfinal L = {final_loss(result):.4f}, median A = {np.median(a):.2f}")
+    for k in range(N_RECONSTRUCT):
+        for row, (v, name) in enumerate(((x[k], "input"), (x_hat[k], "$\\hat x = Dz$"))):
+            ax = fig.add_subplot(grid[row, 7 + k])
+            _pixels(ax, onoff_image(v), -1, 1)
+            if k == 0:
+                ax.set_ylabel(f"{name}\n(on - off)", fontsize=8)
+    return fig

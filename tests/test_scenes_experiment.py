@@ -1,0 +1,109 @@
+"""Unit tests of :mod:`dbcode.scenes_experiment` (no network is trained here)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from dbcode import scenes_experiment as sx
+from dbcode.cache import Result
+
+
+def _grid():
+    y, x = np.meshgrid(np.arange(8) - 3.5, np.arange(8) - 3.5, indexing="ij")
+    return x, y
+
+
+def test_jobs_fix_the_population_rate():
+    jobs = sx.sweep_jobs("ci", [0, 1])
+    assert set(jobs) == {(r, n) for r in sx.RULES for n in sx.N_Z_GRID["ci"]}
+    for (rule, n), group in jobs.items():
+        assert [j.seed for j in group] == [0, 1]
+        p = group[0].params
+        assert (p.variant, p.n_z) == (rule, n)
+        assert p.n_z * p.rho == pytest.approx(sx.POPULATION_RATE)
+        assert p.dt == 0.1
+
+
+def test_paper_grid_is_the_papers():
+    assert sx.N_Z_GRID["paper"] == (40, 60, 80, 100, 120, 140, 160, 180, 200)
+    p = sx.network_job("sb", 40, "paper").params
+    assert p.n_presentations == 1_500_000 and p.rho == 25.0
+
+
+def test_neurons_for_loss_interpolates_in_log_n():
+    n, extrapolated = sx.neurons_for_loss([50, 200], [0.03, 0.02], 0.025)
+    assert n == pytest.approx(100.0) and not extrapolated
+
+
+def test_neurons_for_loss_extrapolates_the_end_segments():
+    n, extrapolated = sx.neurons_for_loss([50, 100, 200], [0.03, 0.025, 0.02], 0.015)
+    assert extrapolated and n == pytest.approx(400.0)
+    n, extrapolated = sx.neurons_for_loss([50, 100], [0.03, 0.025], 0.035)
+    assert extrapolated and n == pytest.approx(25.0)
+    n, _ = sx.neurons_for_loss([50, 100], [0.03, 0.031], 0.02)
+    assert math.isinf(n)
+
+
+def test_orientation_index_separates_centre_surround_from_gabor():
+    x, y = _grid()
+    r2 = x**2 + y**2
+    centre_surround = np.exp(-r2 / 2) - 0.5 * np.exp(-r2 / 8)
+    gabor = np.exp(-r2 / 8) * np.cos(1.5 * x)
+    stripe = np.cos(0.8 * (x + y))
+    assert sx.orientation_index(centre_surround) < 0.05
+    assert sx.orientation_index(gabor) > 0.7
+    assert sx.orientation_index(stripe) > 0.9
+    assert sx.orientation_index(np.zeros((8, 8))) == 0.0
+    rotated = sx.orientation_index(np.exp(-r2 / 8) * np.cos(1.5 * y))
+    assert rotated == pytest.approx(sx.orientation_index(gabor))
+
+
+def test_shuffled_fields_lie_between_isotropic_and_oriented():
+    x, _ = _grid()
+    F = np.tile(np.concatenate([np.cos(1.5 * x).ravel(), np.zeros(64)]), (20, 1))
+    a = sx.shuffled_orientation(F)
+    assert 0.0 < np.median(a) < sx.ORIENTED
+
+
+def _result(test_loss, F=None):
+    arrays = {"test_loss": np.asarray(test_loss, dtype=float),
+              "F": np.zeros((2, 128)) if F is None else F}
+    return Result(arrays=arrays, meta={"runtime_s": 1.0, "data_source": "test"}, provenance={})
+
+
+def _sweep(sb, db):
+    results = {}
+    for rule, losses in (("sb", sb), ("db", db)):
+        for n, loss in zip((50, 100, 200), losses):
+            results[(rule, n)] = [_result([1.0, loss, loss, loss])]
+    return sx.Sweep(results, (50, 100, 200))
+
+
+def test_final_loss_averages_the_last_evaluations():
+    assert sx.final_loss(_result([1.0, 0.4, 0.2, 0.3])) == pytest.approx(0.3)
+
+
+def test_sweep_ratio_and_gap():
+    sweep = _sweep(sb=[0.03, 0.025, 0.02], db=[0.025, 0.02, 0.019])
+    assert sweep.middle == 100
+    np.testing.assert_allclose(sweep.relative_gap(), [0.2, 0.25, 1 / 19])
+    ratio = sweep.neuron_ratio()
+    assert ratio["ratio"] == pytest.approx(2.0) and not ratio["extrapolated"]
+    assert ratio["lower_bound"] is None
+    numbers = sx.loss_key_numbers(sweep)
+    assert numbers["loss_sb_n50"]["value"] == pytest.approx(0.03)
+    assert numbers["neuron_ratio_lower_bound"] == 0.0
+
+
+def test_sweep_ratio_lower_bound_when_sb_never_reaches_db():
+    ratio = _sweep(sb=[0.03, 0.026, 0.024], db=[0.025, 0.022, 0.022]).neuron_ratio()
+    assert ratio["extrapolated"] and ratio["lower_bound"] == pytest.approx(2.0)
+    assert ratio["ratio"] > 2.0
+
+
+def test_mosaic_tiles_fields_with_gaps():
+    fields = np.ones((5, 8, 8))
+    m = sx.mosaic(fields, cols=3)
+    assert m.shape == (2 * 9 - 1, 3 * 9 - 1)
+    assert np.isnan(m[8]).all() and np.nanmax(m) == 1.0
