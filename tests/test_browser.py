@@ -223,16 +223,7 @@ def test_launch_buttons_point_at_the_repository(page, visit):
 
 
 @by_name(PAGES)
-def test_no_script_errors_or_missing_files(page, visit, request):
-    if uses_widgets(page):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="the vendored widget manager (html-manager 1.0.6) calls MathJax 2's "
-                "MathJax.Hub.Queue, absent in MathJax 3, and looks for its icon fonts in "
-                "@jupyter-widgets/html-manager/dist/ next to the page, which is not vendored",
-            )
-        )
+def test_no_script_errors_or_missing_files(page, visit):
     result = visit(page)
     assert not result.script_errors, f"{page.name}: uncaught script errors {result.script_errors}"
     assert not result.missing, f"{page.name}: local files not found: {result.missing}"
