@@ -7,6 +7,7 @@ check-metrics  compare figures/manifest.json with the committed one (frozen metr
 chapters       list the files of ``_toc.yml`` and whether they are notebooks
 sweep          run a named sweep of networks (e.g. fig4b) on Dask, resumably
 status         progress of a named sweep in the result store, with projected time
+export         write the summary of a sweep's finished networks to results/<scale>/<name>.json
 
 Adding a command: write ``configure(parser)`` and ``run(args) -> int`` and add a
 :class:`Command` to :data:`COMMANDS`.
@@ -198,6 +199,22 @@ def _run_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_export(args: argparse.Namespace) -> int:
+    from dbcode import sweep
+    from dbcode.cache import ResultStore
+
+    jobs = sweep.named_jobs(args.name, args.scale, args.seeds)
+    store = ResultStore(args.store) if args.store else ResultStore()
+    path = sweep.summary_path(args.name, args.scale)
+    if path is None:
+        print("dbcode export: run from a source checkout (results/ lives there)",
+              file=sys.stderr)
+        return 2
+    summary = sweep.export_summary(jobs, store, path)
+    print(f"{summary['done']} of {summary['total']} networks written to {path}")
+    return 0
+
+
 COMMANDS: list[Command] = [
     Command(
         "build",
@@ -216,6 +233,8 @@ COMMANDS: list[Command] = [
             _configure_sweep, _run_sweep),
     Command("status", "show how much of a named sweep is done and the projected time",
             _configure_sweep_common, _run_status),
+    Command("export", "write a summary of a sweep's finished networks (committed record)",
+            _configure_sweep_common, _run_export),
 ]
 
 

@@ -422,3 +422,50 @@ def explore(c: float = 0.6, train: bool = False, seed: int = 0, n_images: int = 
     fig.suptitle(f"c = {c:g} (CI scale, seed {seed})", fontsize=9)
     plt.show()
 
+
+
+def paper_losses(summary: dict, variants: Sequence[str] = ("sb", "db")) -> dict:
+    """Final losses of a committed paper-scale summary (see
+    :func:`dbcode.sweep.export_summary`) as ``{rule: {c: array over seeds}}``."""
+    table: dict = {v: {} for v in variants}
+    for row in summary["networks"]:
+        if row["variant"] in table:
+            table[row["variant"]].setdefault(_c_key(row["data"]["c"]), []).append(
+                row["final_loss"])
+    return {v: {c: np.array(losses) for c, losses in sorted(by_c.items())}
+            for v, by_c in table.items()}
+
+
+def paper_key_numbers(summary: dict) -> dict:
+    """Key numbers of the paper-scale figure: networks done, mean loss per rule and c."""
+    numbers = {"networks_done": summary["done"], "networks_total": summary["total"]}
+    for v, by_c in paper_losses(summary).items():
+        for c, losses in by_c.items():
+            numbers[_name(f"loss_{v}_mean", c)] = {"value": float(losses.mean()), "rtol": 0.15}
+            numbers[_name(f"n_{v}", c)] = len(losses)
+    return numbers
+
+
+def plot_paper_scale(summary: dict, sweep: Sweep) -> plt.Figure:
+    """Fig 4B at the paper's run length (committed summary, mean ± s.d. over the seeds
+    done so far) beside the CI-scale means (dashed)."""
+    fig, ax = plt.subplots(figsize=(5.0, 3.4))
+    for v, by_c in paper_losses(summary).items():
+        if not by_c:
+            continue
+        c = np.array(list(by_c))
+        m = np.array([x.mean() for x in by_c.values()])
+        s = np.array([x.std(ddof=1) if len(x) > 1 else 0.0 for x in by_c.values()])
+        col = RULE_COLORS[v]
+        ax.errorbar(c, m, yerr=s, fmt="-o", color=col, ms=4, capsize=2,
+                    label=f"{RULE_LABELS[v]}, paper scale")
+        if v in sweep.variants:
+            ax.plot(sweep.c, sweep.mean(v), "--", color=col, alpha=0.6,
+                    label=f"{RULE_LABELS[v]}, CI scale")
+    ax.set_xlabel("correlation strength c")
+    ax.set_ylabel("test decoder loss")
+    ax.set_title(f"{summary['done']} of {summary['total']} paper-scale networks", fontsize=9)
+    ax.legend(frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig

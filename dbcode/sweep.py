@@ -214,3 +214,20 @@ def export_summary(jobs: Sequence[Job], store: ResultStore, path) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
     return summary
+
+
+def summary_path(name: str, scale: str = "paper") -> Path | None:
+    """Where the committed summary of a sweep lives (``results/<scale>/<name>.json`` in
+    the repository), or ``None`` outside a source checkout."""
+    from .figures import repo_root
+
+    root = repo_root()
+    return None if root is None else root / "results" / scale / f"{name}.json"
+
+
+def load_summary(name: str, scale: str = "paper") -> dict | None:
+    """The committed summary of a sweep (see :func:`export_summary`), if there is one."""
+    path = summary_path(name, scale)
+    if path is None or not path.is_file():
+        return None
+    return json.loads(path.read_text())
