@@ -326,8 +326,7 @@ def mosaic(fields: np.ndarray, cols: int) -> np.ndarray:
 
 
 def show_mosaic(ax, fields: np.ndarray, cols: int, title: str = "") -> None:
-    cmap = plt.get_cmap("gray").copy()
-    cmap.set_bad("white")
+    cmap = plt.get_cmap("gray").with_extremes(bad="white")
     ax.imshow(mosaic(fields, cols), cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
