@@ -67,7 +67,7 @@ def _matvec(M, v, out):
 
 @njit(cache=True, fastmath=True)
 def _flush(variant, zA, zB, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates, floor,
-           Dz, Fxp, Fdx, WzA, work_x, work_r, work_zx):
+           Dz, Fz, Fxp, Fdx, WzA, work_r, work_v, work_drive, work_zx):
     """Apply the summed updates of a window (or of one step) with frozen weights.
 
     Over the window the input is ``xp + a dx``, ``z(t-1) = wA zA`` and ``z(t) = wB zB``;
@@ -75,10 +75,13 @@ def _flush(variant, zA, zB, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates, floor
     ``sums = (1, 1, a, 1, 1, a, 1, 1)`` and the update equals the per-step rules.
 
     The decoder is held transposed, ``Dt = D^T`` (rows contiguous per neuron). The
-    caller passes the products of the current weights ``Dz = D zB``, ``Fxp = F xp``,
+    caller passes the products of the current weights ``Dz = D zB``, ``Fz = F^T zB``
+    (DB), ``Fxp = F xp``,
     ``Fdx = F dx`` and ``WzA = W zA`` (SB); ``Fxp`` and ``Fdx`` are brought up to date
     with the new ``F`` (incrementally for SB and DB, whose updates are low-rank).
-    ``gram`` holds ``(xp.xp, xp.dx, dx.dx)``.
+    ``gram`` holds ``(xp.xp, xp.dx, dx.dx)``. The low-rank factors of the updates are
+    left in ``work_r`` (``dD = work_r zB^T``), ``work_drive`` (SB: ``dW = -work_drive
+    zA^T``) and ``work_v`` (DB: ``dF = eta_F zB work_v^T``) for :func:`_advance_base`.
     """
     n_z, n_x = F.shape
     n, a1, aa, a2, b1, ba, b2, ab = (sums[S_N], sums[S_A1], sums[S_AA], sums[S_A2],
@@ -89,8 +92,9 @@ def _flush(variant, zA, zB, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates, floor
     r_dx = b1 * gram[1] + ba * gram[2]
 
     # Eq 10: dD = eta_D (x - D z) z^T summed over the window (on the transpose Dt)
+    r = work_r
+    r[:] = 0.0
     if eta_D != 0.0:
-        r = work_r
         for i in range(n_x):
             r[i] = eta_D * (b1 * xp[i] + ba * dx[i] - b2 * Dz[i])
         for k in range(n_z):
@@ -105,10 +109,14 @@ def _flush(variant, zA, zB, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates, floor
         if eta_W != 0.0:
             for j in range(n_z):
                 drive = eta_W * (a1 * Fxp[j] + aa * Fdx[j] + a2 * WzA[j])
+                work_drive[j] = drive
                 for k in range(n_z):
                     W[j, k] -= drive * zA[k]
         # Eq 6/15: dF_ji = eta_F (x_i z_j - F_ji z_j^2)
         if eta_F != 0.0:
+            rx = work_v  # sum over the window of x weighted by z(t)
+            for i in range(n_x):
+                rx[i] = b1 * xp[i] + ba * dx[i]
             for j in range(n_z):
                 zj = zB[j]
                 if zj == 0.0:
@@ -116,26 +124,26 @@ def _flush(variant, zA, zB, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates, floor
                 g = eta_F * zj
                 h = b2 * zj
                 for i in range(n_x):
-                    F[j, i] += g * (b1 * xp[i] + ba * dx[i] - h * F[j, i])
+                    F[j, i] += g * (rx[i] - h * F[j, i])
                 Fxp[j] += g * (r_xp - h * Fxp[j])
                 Fdx[j] += g * (r_dx - h * Fdx[j])
     elif variant == DB:
         # Eq 5/9 with the decoder estimated by F^T: dF = eta_F z (x - F^T z)^T
         if eta_F != 0.0:
-            Fz = work_x
-            _decode(F, zB, Fz)  # F^T z, accumulated over contiguous rows
+            v = work_v
             fz_xp = 0.0
             fz_dx = 0.0
             for i in range(n_x):
                 fz_xp += Fz[i] * xp[i]
                 fz_dx += Fz[i] * dx[i]
+                v[i] = b1 * xp[i] + ba * dx[i] - b2 * Fz[i]
             for j in range(n_z):
                 zj = zB[j]
                 if zj == 0.0:
                     continue
                 g = eta_F * zj
                 for i in range(n_x):
-                    F[j, i] += g * (b1 * xp[i] + ba * dx[i] - b2 * Fz[i])
+                    F[j, i] += g * v[i]
                 Fxp[j] += g * (r_xp - b2 * fz_xp)
                 Fdx[j] += g * (r_dx - b2 * fz_dx)
     else:
@@ -194,11 +202,66 @@ def _decode(Dt, z, out):
 
 
 @njit(cache=True, fastmath=True)
-def _refresh(variant, F, Dt, W, W3, z0, Wz0, c, Dz0):
+def _refresh(variant, F, Dt, W, W3, z0, Wz0, c, Dz0, Fz0):
     """Recompute the products with the base traces ``z0`` after they or the weights
-    changed: ``Dz0 = D z0``, the inhibitory drive ``Wz0 = W z0`` and ``c = diag(W)/4``."""
+    changed: ``Dz0 = D z0``, ``Fz0 = F^T z0`` (DB), the inhibitory drive ``Wz0 = W z0``
+    and ``c = diag(W)/4``."""
     n_z, n_x = F.shape
     _decode(Dt, z0, Dz0)
+    if variant == DB:
+        _decode(F, z0, Fz0)
+    _inhibition_of_base(variant, F, Dt, W, W3, z0, Wz0, c, Dz0)
+
+
+@njit(cache=True, fastmath=True)
+def _advance_base(variant, z0, lw, spike, F, Dt, W, W3, rates, Wz0, c, Dz0, Fz0,
+                  work_r, work_v, work_drive):
+    """After a window flush with base ``z0`` (``zA = zB = z0``), move the base to
+    ``z0' = lw z0 + s`` and update the cached products without full matrix products:
+    ``D' z0' = lw (D z0 + r |z0|^2) + sum_k s_k D'[:, k]`` with the low-rank factor ``r``
+    of the decoder update, and likewise ``F'^T z0'`` (DB) and ``W' z0'`` (SB). Analytic
+    DB's inhibition ``-F' D' z0'`` and its diagonal still need one pass over ``F``."""
+    n_z, n_x = F.shape
+    zz = 0.0
+    for k in range(n_z):
+        zz += z0[k] * z0[k]
+    for i in range(n_x):
+        Dz0[i] = lw * (Dz0[i] + work_r[i] * zz)
+    if variant == DB:
+        g = rates[R_F] * zz
+        for i in range(n_x):
+            Fz0[i] = lw * (Fz0[i] + (g * work_v[i] if g != 0.0 else 0.0))
+    elif variant == SB:
+        if rates[R_W] != 0.0:
+            for j in range(n_z):
+                Wz0[j] = lw * (Wz0[j] - work_drive[j] * zz)
+        else:
+            for j in range(n_z):
+                Wz0[j] = lw * Wz0[j]
+    for k in range(n_z):
+        z0[k] = lw * z0[k] + spike[k]
+        if spike[k] == 0.0:
+            continue
+        for i in range(n_x):
+            Dz0[i] += Dt[k, i]
+        if variant == DB:
+            for i in range(n_x):
+                Fz0[i] += F[k, i]
+        elif variant == SB:
+            for j in range(n_z):
+                Wz0[j] += W[j, k]
+    if variant == SB:
+        for j in range(n_z):
+            c[j] = W[j, j] / 4.0
+    else:
+        _inhibition_of_base(variant, F, Dt, W, W3, z0, Wz0, c, Dz0)
+
+
+@njit(cache=True, fastmath=True)
+def _inhibition_of_base(variant, F, Dt, W, W3, z0, Wz0, c, Dz0):
+    """``Wz0 = W z0`` and ``c = diag(W)/4`` for the somatic inhibition of each variant
+    (``Dz0 = D z0`` must be current)."""
+    n_z, n_x = F.shape
     if variant == SB:
         _matvec(W, z0, Wz0)
         for j in range(n_z):
@@ -295,7 +358,10 @@ def run_presentations(
     gram = np.zeros(3)
     Dz = np.zeros(n_x)
     WzA = np.zeros(n_z)
-    work_x = np.zeros(n_x)
+    Fz0 = np.zeros(n_x)
+    Fz = np.zeros(n_x)
+    work_v = np.zeros(n_x)
+    work_drive = np.zeros(n_z)
     work_r = np.zeros(n_x)
     work_zx = np.zeros((n_z, n_x)) if variant >= DB_SLOW else np.zeros((1, 1))
     sigma = sigma_box[0]
@@ -309,7 +375,7 @@ def run_presentations(
         for i in range(n_x):
             dx[i] = x_new[i] - xp[i]
         _input_drive(F, xp, dx, Fxp, Fdx)
-        _refresh(variant, F, Dt, W, W3, z0, Wz0, c, Dz0)
+        _refresh(variant, F, Dt, W, W3, z0, Wz0, c, Dz0, Fz0)
         pp = _dot(xp, xp)
         pd = _dot(xp, dx)
         dd = _dot(dx, dx)
@@ -351,15 +417,14 @@ def run_presentations(
                 sums[S_AA] += a * w
                 sums[S_A2] += w * w
                 _flush(variant, z0, z0, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates, floor,
-                       Dz0, Fxp, Fdx, Wz0, work_x, work_r, work_zx)
+                       Dz0, Fz0, Fxp, Fdx, Wz0, work_r, work_v, work_drive, work_zx)
                 sums[:] = 0.0
                 sums[S_B1] = 1.0
                 sums[S_BA] = a
                 sums[S_B2] = 1.0
-                for j in range(n_z):
-                    z0[j] = lam * w * z0[j] + spike[j]
+                _advance_base(variant, z0, lam * w, spike, F, Dt, W, W3, rates, Wz0, c, Dz0,
+                              Fz0, work_r, work_v, work_drive)
                 w = 1.0
-                _refresh(variant, F, Dt, W, W3, z0, Wz0, c, Dz0)
                 qp = _dot(xp, Dz0)
                 qd = _dot(dx, Dz0)
                 rr = _dot(Dz0, Dz0)
@@ -367,7 +432,8 @@ def run_presentations(
             elif any_spike or (exact and learning):
                 if sums[S_N] > 0.0:
                     _flush(variant, z0, z0, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates,
-                           floor, Dz0, Fxp, Fdx, Wz0, work_x, work_r, work_zx)
+                           floor, Dz0, Fz0, Fxp, Fdx, Wz0, work_r, work_v, work_drive,
+                           work_zx)
                     sums[:] = 0.0
                 for j in range(n_z):
                     zA[j] = w * z0[j]
@@ -384,13 +450,15 @@ def run_presentations(
                     one[S_BA] = a
                     if variant == SB:
                         _matvec(W, zA, WzA)
+                    if variant == DB:
+                        _decode(F, zB, Fz)
                     _flush(variant, zA, zB, one, xp, dx, gram, F, Dt, W, W3, Fbar, rates,
-                           floor, Dz, Fxp, Fdx, WzA, work_x, work_r, work_zx)
+                           floor, Dz, Fz, Fxp, Fdx, WzA, work_r, work_v, work_drive, work_zx)
                 for j in range(n_z):
                     z0[j] = zB[j]
                 w = 1.0
                 if learning or any_spike:
-                    _refresh(variant, F, Dt, W, W3, z0, Wz0, c, Dz0)
+                    _refresh(variant, F, Dt, W, W3, z0, Wz0, c, Dz0, Fz0)
                     qp = _dot(xp, Dz0)
                     qd = _dot(dx, Dz0)
                     rr = _dot(Dz0, Dz0)
@@ -420,7 +488,7 @@ def run_presentations(
             t += 1
         if sums[S_N] > 0.0 or sums[S_B1] > 0.0:
             _flush(variant, z0, z0, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates, floor,
-                   Dz0, Fxp, Fdx, Wz0, work_x, work_r, work_zx)
+                   Dz0, Fz0, Fxp, Fdx, Wz0, work_r, work_v, work_drive, work_zx)
             sums[:] = 0.0
         for j in range(n_z):
             z0[j] = w * z0[j]
