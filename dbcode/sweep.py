@@ -203,10 +203,30 @@ def summarize_network(job: Job, result: Result, tail: int = 3) -> dict:
 
 def export_summary(jobs: Sequence[Job], store: ResultStore, path) -> dict:
     """Write the summary of every finished job of a sweep to a small JSON file (the
-    committed record of paper-scale runs); unfinished jobs are counted, not listed."""
+    committed record of paper-scale runs); unfinished jobs are counted, not listed.
+
+    A job counts as finished when the store holds a network with its parameters and
+    seed from any code version (each row records the version that computed it), so a
+    long sweep keeps its record across code changes that leave the rules alone.
+    """
+    from .cache import to_jsonable
+
+    by_params = {}
+    for key in store.keys():
+        sidecar = store.root / f"{key}.json"
+        try:
+            provenance = json.loads(sidecar.read_text())["provenance"]
+        except (OSError, ValueError, KeyError):
+            continue
+        if provenance.get("kind") == "network":
+            by_params[json.dumps([provenance["params"], provenance["seed"]],
+                                 sort_keys=True)] = key
     rows = []
     for job in jobs:
-        entry = store.get(job_key(job))
+        wanted = json.dumps([to_jsonable(job.key_params(), hash_arrays=False), job.seed],
+                            sort_keys=True)
+        key = by_params.get(wanted)
+        entry = store.get(key) if key is not None else None
         if entry is not None:
             rows.append(summarize_network(job, entry))
     summary = {"total": len(jobs), "done": len(rows), "networks": rows}
