@@ -172,7 +172,30 @@ def _fig4b(scale: str, n_seeds: int | None) -> list[Job]:
     return bars_experiment.sweep_jobs(scale, n_seeds=n_seeds)
 
 
-SWEEPS: dict[str, Callable[[str, int | None], list[Job]]] = {"fig4b": _fig4b}
+def _fig3c(scale: str, n_seeds: int | None) -> list[Job]:
+    from . import mnist_experiment
+
+    by_rule = mnist_experiment.comparison_jobs(scale, range(n_seeds or 3))
+    return [job for jobs in by_rule.values() for job in jobs]
+
+
+def _fig5b(scale: str, n_seeds: int | None) -> list[Job]:
+    from . import scenes_experiment
+
+    by_condition = scenes_experiment.sweep_jobs(scale, range(n_seeds or 1))
+    return [job for jobs in by_condition.values() for job in jobs]
+
+
+def _fig6a(scale: str, n_seeds: int | None) -> list[Job]:
+    from . import delays_experiment
+
+    return [job for seed in range(n_seeds or 1)
+            for job in delays_experiment.scan_jobs(scale, seed).values()]
+
+
+SWEEPS: dict[str, Callable[[str, int | None], list[Job]]] = {
+    "fig3c": _fig3c, "fig4b": _fig4b, "fig5b": _fig5b, "fig6a": _fig6a,
+}
 """Named sweeps: figure id -> function (scale, number of seeds or None) -> jobs."""
 
 

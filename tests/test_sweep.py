@@ -113,6 +113,9 @@ def test_status_projects_remaining_time(tmp_path):
 
 
 def test_unknown_sweep_name():
-    with pytest.raises(ValueError, match="unknown sweep 'fig9z'; choose one of fig4b"):
+    with pytest.raises(ValueError, match="unknown sweep 'fig9z'; choose one of fig3c"):
         sweep.named_jobs("fig9z")
-    assert isinstance(sweep.named_jobs("fig4b", "ci", 1)[0], Job)
+    for name in sweep.SWEEPS:
+        jobs = sweep.named_jobs(name, "ci", 1)
+        assert jobs and all(isinstance(job, Job) for job in jobs)
+        assert len({sweep.job_key(job) for job in jobs}) == len(jobs), name
