@@ -5,14 +5,11 @@ defaults (the bars explorer's "train" box is ticked by default and is tested bot
 The chapters render the same default call as a static figure, so after ``make book`` the
 networks come from the result store and the whole file takes seconds; on an empty store
 the callbacks train them (about 1.5 min on two cores at CI scale).
-
-The scenes and delays explorers are tested when their modules exist.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import inspect
 import pkgutil
 
@@ -34,7 +31,6 @@ EXPLORERS = {
     "scenes": ("dbcode.scenes_experiment", "explore", {}),
     "delays": ("dbcode.delays_experiment", "explore", {}),
 }
-OPTIONAL_MODULES = {"dbcode.scenes_experiment", "dbcode.delays_experiment"}
 
 
 @pytest.fixture(autouse=True)
@@ -46,9 +42,6 @@ def _close_figures(monkeypatch):
 
 
 def load_callback(module_name: str, function: str):
-    """The explorer callback; skips only for the optional chapters' missing modules."""
-    if module_name in OPTIONAL_MODULES and importlib.util.find_spec(module_name) is None:
-        pytest.skip(f"{module_name} does not exist (its chapter is not written yet)")
     return getattr(importlib.import_module(module_name), function)
 
 
