@@ -470,3 +470,11 @@ def plot_paper_scale(summary: dict, sweep: Sweep) -> plt.Figure:
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def paper_sb_below_db(summary: dict) -> list[float]:
+    """The ``c`` at which SB's mean paper-scale loss is below DB's (the paper reports
+    none)."""
+    table = paper_losses(summary)
+    return [c for c, sb in table["sb"].items()
+            if c in table["db"] and sb.mean() < table["db"][c].mean()]
