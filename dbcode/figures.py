@@ -236,6 +236,15 @@ def _locked(manifest: Path):
 
 
 # --------------------------------------------------------------------------- provenance
+def run_git(args: list[str], cwd: Path) -> subprocess.CompletedProcess | None:
+    """``git ARGS`` in ``cwd`` (text output, 10 s timeout); ``None`` if git cannot run."""
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                              timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def git_commit(root: Path | None = None) -> dict[str, Any] | None:
     """``{"commit": sha, "dirty": bool}`` of the repository, or ``None`` outside git.
 
@@ -244,33 +253,12 @@ def git_commit(root: Path | None = None) -> dict[str, Any] | None:
     root = root if root is not None else repo_root()
     if root is None:
         return None
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        status = subprocess.run(
-            [
-                "git",
-                "status",
-                "--porcelain",
-                "--untracked-files=no",
-                "--",
-                ".",
-                ":(exclude)figures",
-            ],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
+    sha = run_git(["rev-parse", "HEAD"], root)
+    status = run_git(["status", "--porcelain", "--untracked-files=no", "--", ".",
+                      ":(exclude)figures"], root)
+    if sha is None or status is None or sha.returncode or status.returncode:
         return None
+    sha, status = sha.stdout.strip(), status.stdout
     return {"commit": sha, "dirty": bool(status.strip())}
 
 

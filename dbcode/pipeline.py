@@ -609,34 +609,13 @@ def check_frozen_metrics(
 def committed_manifest(root: Path, *, ref: str = "HEAD") -> dict | None:
     """``figures/manifest.json`` as committed at ``ref``; ``{}`` if git knows the repository
     but not the file, ``None`` outside git."""
-    try:
-        inside = subprocess.run(
-            ["git", "rev-parse", "--is-inside-work-tree"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
+    inside = _figures.run_git(["rev-parse", "--is-inside-work-tree"], root)
+    if inside is None or inside.returncode != 0 or inside.stdout.strip() != "true":
         return None
-    if inside.returncode != 0 or inside.stdout.strip() != "true":
-        return None
-    top = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=10,
-    ).stdout.strip()
+    top = _figures.run_git(["rev-parse", "--show-toplevel"], root).stdout.strip()
     rel = (root.resolve() / "figures" / _figures.MANIFEST_NAME).relative_to(Path(top).resolve())
-    shown = subprocess.run(
-        ["git", "show", f"{ref}:{rel.as_posix()}"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=10,
-    )
-    if shown.returncode != 0:
+    shown = _figures.run_git(["show", f"{ref}:{rel.as_posix()}"], root)
+    if shown is None or shown.returncode != 0:
         return {}
     return json.loads(shown.stdout) if shown.stdout.strip() else {}
 
