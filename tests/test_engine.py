@@ -4,7 +4,7 @@ the behaviour of learning on a small scale."""
 import numpy as np
 import pytest
 
-from dbcode import rules
+from dbcode import em, rules
 from dbcode.analysis import distinct_features
 from dbcode.data.bars import bar_templates, load_bars
 from dbcode.params import VARIANTS, preset
@@ -148,38 +148,12 @@ def test_dendritic_inhibition_learns_local_balance(bars):
     assert np.corrcoef(u_d.ravel(), expected.ravel())[0, 1] > 0.95
 
 
-def _frozen_samples(correlated: bool):
-    rng = np.random.default_rng(5)
-    n, n_z, n_x = 200, 6, 10
-    X = rng.random((n, n_x))
-    Z = np.zeros((n, n_z))
-    if correlated:
-        Z = rng.random((n, n_z)) * (rng.random((n, n_z)) < 0.5)
-    else:
-        Z[np.arange(n), rng.integers(n_z, size=n)] = rng.random(n) + 0.5
-    F = 0.3 * rng.random((n_z, n_x))
-    return X, Z, F
-
-
-def _loss(F, X, Z):
-    return sum(0.5 * np.sum((x - F.T @ z) ** 2) for x, z in zip(X, Z))
-
-
-def _finite_difference_gradient(F, X, Z, h=1e-6):
-    grad = np.zeros_like(F)
-    for idx in np.ndindex(F.shape):
-        dF = np.zeros_like(F)
-        dF[idx] = h
-        grad[idx] = (_loss(F + dF, X, Z) - _loss(F - dF, X, Z)) / (2 * h)
-    return grad
-
-
 @pytest.mark.parametrize("correlated", [False, True])
 def test_db_update_is_the_gradient_and_sb_only_without_correlations(correlated):
     """Eq 5/9 is minus the gradient of the decoder loss (decoder F^T); the SB rule
     Eq 6/15 equals it only when no two traces are non-zero together."""
-    X, Z, F = _frozen_samples(correlated)
-    grad = _finite_difference_gradient(F, X, Z)
+    X, Z, F = em.frozen_samples(correlated)
+    grad = em.finite_difference_gradient(F.T, X, Z).T  # the decoder of analytic DB is F^T
     db = sum(rules.gradient_input_update(F, x, z, 1.0) for x, z in zip(X, Z))
     sb = sum(rules.hebbian_input_update(F, x, z, 1.0) for x, z in zip(X, Z))
     np.testing.assert_allclose(db, -grad, rtol=1e-5, atol=1e-6)
