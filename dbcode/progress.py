@@ -20,14 +20,19 @@ def progress_enabled(enabled: bool | None = None) -> bool:
 
 
 @contextlib.contextmanager
-def progress_bar(total: int, desc: str, enabled: bool | None = None, unit: str = "img"):
-    """A tqdm bar (``tqdm.auto``: a widget in Jupyter) or a silent stand-in."""
+def progress_bar(total: int, desc: str, enabled: bool | None = None, unit: str = "img",
+                 initial: int = 0):
+    """A tqdm bar (``tqdm.auto``: a widget in Jupyter) or a silent stand-in.
+
+    ``initial`` items count as done before the bar starts, so they add to its position
+    but not to its rate and remaining time.
+    """
     if not progress_enabled(enabled):
         yield _Silent()
         return
     from tqdm.auto import tqdm
 
-    with tqdm(total=total, desc=desc, unit=unit, leave=False) as bar:
+    with tqdm(total=total, desc=desc, unit=unit, leave=False, initial=initial) as bar:
         yield bar
 
 
@@ -36,4 +41,7 @@ class _Silent:
         pass
 
     def set_postfix(self, *args, **kwargs) -> None:
+        pass
+
+    def set_postfix_str(self, *args, **kwargs) -> None:
         pass

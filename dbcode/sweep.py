@@ -26,6 +26,7 @@ Clusters
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import time
@@ -96,8 +97,8 @@ def run(jobs: Sequence[Job], *, scheduler=None, workers: int | None = None,
         job.params  # noqa: B018  (validates)
     store = store if store is not None else ResultStore()
     todo = pending(jobs, store)
-    with progress_bar(len(jobs), desc, enabled=progress, unit="net") as bar:
-        bar.update(len(jobs) - len(todo))
+    with progress_bar(len(jobs), desc, enabled=progress, unit="net",
+                      initial=len(jobs) - len(todo)) as bar:
         if todo:
             _submit_all(todo, store, scheduler, workers, bar, on_done)
     return [run_network(job, store=store) for job in jobs]
@@ -112,15 +113,26 @@ def _submit_all(todo, store, scheduler, workers, bar, on_done):
         futures = client.map(_work, todo, root=str(store.root), key=keys, pure=False,
                              retries=2)
         by_key = dict(zip(keys, todo))
-        for future in as_completed(futures):
+        started = time.monotonic()
+        for finished, future in enumerate(as_completed(futures), start=1):
             runtime = future.result()
             bar.update(1)
+            bar.set_postfix_str(f"ends ~{finishing_clock(started, finished, len(todo))}")
             if on_done is not None:
                 on_done(by_key[future.key], runtime)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def finishing_clock(started: float, finished: int, total: int) -> str:
+    """Projected wall-clock time (``HH:MM``) at which ``total`` jobs end, when
+    ``finished`` of them took the time since ``started`` (``time.monotonic``)."""
+    elapsed = time.monotonic() - started
+    remaining = elapsed / finished * (total - finished)
+    end = datetime.datetime.now() + datetime.timedelta(seconds=remaining)
+    return end.strftime("%H:%M")
 
 
 @dataclass
@@ -145,8 +157,9 @@ class Status:
         if self.mean_runtime_s is not None:
             lines.append(f"mean runtime {self.mean_runtime_s:.1f} s per network")
             left = self.projected_s(workers)
+            hours, rest = divmod(int(round(left)), 3600)
             lines.append(f"projected remaining time on {workers} worker(s): "
-                         f"{time.strftime('%H:%M:%S', time.gmtime(left))} "
+                         f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d} "
                          f"({left / 3600:.1f} h)")
         return "\n".join(lines)
 

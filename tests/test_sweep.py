@@ -112,6 +112,22 @@ def test_status_projects_remaining_time(tmp_path):
     assert "1 of 2 networks done" in status.format(1)
 
 
+def test_status_formats_projections_beyond_a_day():
+    status = sweep.Status(total=2101, done=1, runtime_s=[45.0])
+    assert "projected remaining time on 1 worker(s): 26:15:00 (26.2 h)" in status.format(1)
+
+
+def test_finishing_clock_extrapolates_the_pace_so_far():
+    import datetime
+    import time
+
+    ten_minutes_ago = time.monotonic() - 600
+    clock = sweep.finishing_clock(ten_minutes_ago, finished=1, total=3)
+    expected = datetime.datetime.now() + datetime.timedelta(minutes=20)
+    assert clock == expected.strftime("%H:%M") or clock == (
+        expected - datetime.timedelta(minutes=1)).strftime("%H:%M")
+
+
 def test_unknown_sweep_name():
     with pytest.raises(ValueError, match="unknown sweep 'fig9z'; choose one of fig3c"):
         sweep.named_jobs("fig9z")
