@@ -36,7 +36,7 @@ RULES = ("sb", "db")
 LABELS = {"sb": "SB", "db": "DB"}
 COLORS = {"sb": "tab:orange", "db": "tab:blue"}
 N_Z_GRID = {
-    "ci": (50, 100, 200),
+    "ci": (40, 100, 200),
     "paper": tuple(range(40, 201, 20)),
 }
 """Numbers of coding neurons of the Fig 5B sweep at each scale (paper: 40 ... 200)."""
@@ -460,6 +460,83 @@ def plot_fields(sweep: Sweep, max_fields: int = 100) -> plt.Figure:
     ax.axvline(ORIENTED, color="0.6", ls=":", lw=1)
     ax.set_xlim(0, 1)
     ax.set_xlabel("orientation index A\n(0: isotropic, 1: oriented)")
+    return fig
+
+
+# --------------------------------------------------------------------------- paper scale
+PAPER_SWEEP = "fig5b"
+"""Name of the paper-scale sweep (``python -m dbcode sweep fig5b --scale paper``)."""
+
+
+def paper_losses(summary: dict) -> dict[str, dict[int, np.ndarray]]:
+    """Final losses of a committed paper-scale summary (see
+    :func:`dbcode.sweep.export_summary`) as ``{rule: {N_z: array over seeds}}``."""
+    table: dict = {rule: {} for rule in RULES}
+    for row in summary["networks"]:
+        if row["variant"] in table:
+            table[row["variant"]].setdefault(int(row["n_z"]), []).append(row["final_loss"])
+    return {rule: {n: np.array(v) for n, v in sorted(by_n.items())}
+            for rule, by_n in table.items()}
+
+
+def paper_conditions(summary: dict) -> list[int]:
+    """The ``N_z`` at which both rules have a paper-scale network."""
+    table = paper_losses(summary)
+    return sorted(set(table["sb"]) & set(table["db"]))
+
+
+def paper_key_numbers(summary: dict, fields: dict[str, np.ndarray]) -> dict:
+    """Key numbers of the paper-scale figure: mean loss per rule and ``N_z`` and the
+    orientation summary of the fields at the smallest ``N_z`` both rules reached."""
+    numbers: dict = {}
+    for rule, by_n in paper_losses(summary).items():
+        for n, losses in by_n.items():
+            numbers[f"loss_{rule}_n{n}"] = {"value": float(losses.mean()), "rtol": 0.1}
+    both = paper_conditions(summary)
+    if both:
+        for rule in RULES:
+            F = fields.get(f"{rule}_n{both[0]}_s0")
+            if F is not None:
+                for what, value in orientation_summary(F).items():
+                    numbers[f"{what}_{rule}_n{both[0]}"] = {"value": value, "atol": 0.1}
+    return numbers
+
+
+def plot_paper_scale(summary: dict, fields: dict[str, np.ndarray], sweep: Sweep
+                     ) -> plt.Figure:
+    """Fig 5B-C at the paper's run length: test loss against ``N_z`` from the committed
+    summary beside the CI-scale means (dashed), and the receptive fields the two rules
+    learned at the smallest paper-scale ``N_z`` (sorted by orientation index)."""
+    both = paper_conditions(summary)
+    fig = plt.figure(figsize=(12, 3.8))
+    grid = fig.add_gridspec(1, 3, width_ratios=[1.2, 1, 1], wspace=0.15, left=0.07,
+                            right=0.99, bottom=0.16)
+    ax = fig.add_subplot(grid[0])
+    for rule, by_n in paper_losses(summary).items():
+        if by_n:
+            ax.plot(list(by_n), [v.mean() for v in by_n.values()], "-o", color=COLORS[rule],
+                    ms=5, label=f"{LABELS[rule]}, paper scale")
+        ax.plot(sweep.n_zs, sweep.mean_loss(rule), "--", color=COLORS[rule], alpha=0.6,
+                label=f"{LABELS[rule]}, CI scale")
+    ax.set_xscale("log")
+    ticks = sorted(set(sweep.n_zs) | set(both))
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([str(v) for v in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("coding neurons $N_z$")
+    ax.set_ylabel("test loss $L$")
+    ax.set_title(f"{summary['done']} of {summary['total']} paper-scale networks", fontsize=9)
+    ax.legend(fontsize=8, frameon=False)
+    for col, rule in enumerate(RULES, start=1):
+        sub = fig.add_subplot(grid[col])
+        F = fields.get(f"{rule}_n{both[0]}_s0") if both else None
+        if F is None:
+            sub.set_axis_off()
+            continue
+        a = orientation_indices(F)
+        show_mosaic(sub, receptive_fields(F)[np.argsort(a)], cols=10,
+                    title=f"{LABELS[rule]}, $N_z$ = {both[0]}, paper scale: "
+                          f"median A = {np.median(a):.2f}")
     return fig
 
 

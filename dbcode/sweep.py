@@ -223,7 +223,7 @@ def summarize_network(job: Job, result: Result, tail: int = 3) -> dict:
     arrays = result.arrays
     row = {
         "experiment": job.experiment, "scale": job.scale, "seed": job.seed,
-        "variant": job.params.variant, "data": dict(job.data),
+        "variant": job.params.variant, "n_z": job.params.n_z, "data": dict(job.data),
         "final_loss": float(np.mean(arrays["test_loss"][-tail:])),
         "rate_hz": float(np.mean(arrays["rates_hz"])),
         "runtime_s": float(result.meta["runtime_s"]),
@@ -234,7 +234,37 @@ def summarize_network(job: Job, result: Result, tail: int = 3) -> dict:
         from .data.bars import bar_templates
 
         row["distinct_bars"] = distinct_features(arrays["F"], bar_templates())
+    if job.experiment == "scenes":
+        from .scenes_experiment import orientation_summary
+
+        row.update({f"orientation_{k}": v for k, v in orientation_summary(arrays["F"]).items()})
     return row
+
+
+FIELD_EXPERIMENTS = ("scenes",)
+"""Experiments whose exported summary keeps the learned input weights ``F`` (receptive
+fields; a few hundred kilobytes for a whole sweep) beside the JSON."""
+
+
+def fields_path(path) -> Path:
+    """The ``.npz`` beside a summary ``<name>.json`` holding its networks' ``F``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}_fields.npz")
+
+
+def field_name(row: dict) -> str:
+    """Name of a network's ``F`` in :func:`fields_path`: ``<variant>_n<N_z>_s<seed>``."""
+    return f"{row['variant']}_n{row['n_z']}_s{row['seed']}"
+
+
+def load_fields(name: str, scale: str = "paper") -> dict[str, np.ndarray]:
+    """The committed receptive fields of a sweep (see :func:`export_summary`), by
+    :func:`field_name`; empty when there are none."""
+    path = summary_path(name, scale)
+    if path is None or not fields_path(path).is_file():
+        return {}
+    with np.load(fields_path(path)) as npz:
+        return {k: npz[k].astype(float) for k in npz.files}
 
 
 def export_summary(jobs: Sequence[Job], store: ResultStore, path) -> dict:
@@ -257,7 +287,7 @@ def export_summary(jobs: Sequence[Job], store: ResultStore, path) -> dict:
         if provenance.get("kind") == "network":
             by_params[json.dumps([provenance["params"], provenance["seed"]],
                                  sort_keys=True)] = key
-    rows = []
+    rows, fields = [], {}
     for job in jobs:
         wanted = json.dumps([to_jsonable(job.key_params(), hash_arrays=False), job.seed],
                             sort_keys=True)
@@ -265,10 +295,14 @@ def export_summary(jobs: Sequence[Job], store: ResultStore, path) -> dict:
         entry = store.get(key) if key is not None else None
         if entry is not None:
             rows.append(summarize_network(job, entry))
+            if job.experiment in FIELD_EXPERIMENTS:
+                fields[field_name(rows[-1])] = entry.arrays["F"].astype(np.float16)
     summary = {"total": len(jobs), "done": len(rows), "networks": rows}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    if fields:
+        np.savez_compressed(fields_path(path), **fields)
     return summary
 
 

@@ -107,3 +107,26 @@ def test_mosaic_tiles_fields_with_gaps():
     m = sx.mosaic(fields, cols=3)
     assert m.shape == (2 * 9 - 1, 3 * 9 - 1)
     assert np.isnan(m[8]).all() and np.nanmax(m) == 1.0
+
+
+def _paper_summary():
+    rows = [{"variant": rule, "n_z": n, "seed": 0, "final_loss": loss, "data": {}}
+            for rule, n, loss in (("sb", 40, 0.03), ("db", 40, 0.02), ("sb", 60, 0.025))]
+    return {"total": 18, "done": len(rows), "networks": rows}
+
+
+def test_paper_summary_tables_losses_by_rule_and_n_z():
+    summary = _paper_summary()
+    table = sx.paper_losses(summary)
+    assert list(table["sb"]) == [40, 60] and list(table["db"]) == [40]
+    assert sx.paper_conditions(summary) == [40]
+    x, _ = _grid()
+    oriented = np.concatenate([np.cos(1.5 * x).ravel(), np.zeros(64)])
+    fields = {"sb_n40_s0": np.tile(oriented, (40, 1)), "db_n40_s0": np.tile(oriented, (40, 1))}
+    numbers = sx.paper_key_numbers(summary, fields)
+    assert numbers["loss_sb_n60"]["value"] == pytest.approx(0.025)
+    assert numbers["median_db_n40"]["value"] > sx.ORIENTED
+    fig = sx.plot_paper_scale(summary, fields, _sweep(sb=[0.03, 0.025, 0.02],
+                                                      db=[0.025, 0.02, 0.019]))
+    assert "3 of 18" in fig.axes[0].get_title()
+    assert len(fig.axes) == 3

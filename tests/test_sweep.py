@@ -135,3 +135,20 @@ def test_unknown_sweep_name():
         jobs = sweep.named_jobs(name, "ci", 1)
         assert jobs and all(isinstance(job, Job) for job in jobs)
         assert len({sweep.job_key(job) for job in jobs}) == len(jobs), name
+
+
+def test_export_keeps_natural_image_fields(tmp_path):
+    from dbcode import scenes_experiment as sx
+
+    jobs = [sx.network_job(rule, 6, "ci", 0, n_presentations=20, n_evals=1,
+                           n_test_eval=5, n_train=40, n_test=10) for rule in sx.RULES]
+    store = ResultStore(tmp_path / "store")
+    results = sweep.run(jobs, workers=1, store=store, progress=False)
+    summary = sweep.export_summary(jobs, store, tmp_path / "out" / "fig5b.json")
+    assert summary["done"] == 2
+    assert [row["n_z"] for row in summary["networks"]] == [6, 6]
+    assert 0.0 <= summary["networks"][0]["orientation_median"] <= 1.0
+    with np.load(tmp_path / "out" / "fig5b_fields.npz") as npz:
+        assert sorted(npz.files) == ["db_n6_s0", "sb_n6_s0"]
+        np.testing.assert_allclose(npz["db_n6_s0"], results[1].arrays["F"], rtol=1e-3,
+                                   atol=1e-4)
