@@ -86,3 +86,27 @@ def test_every_explorer_module_is_listed():
         name for name in found if hasattr(importlib.import_module(name), "explore")
     }
     assert with_explorer <= listed, f"explorers not tested: {sorted(with_explorer - listed)}"
+
+
+def test_explorer_draws_only_when_a_control_changes():
+    """The chapters show the default as a captioned figure, so the explorer itself draws
+    nothing at creation, and each change redraws with all controls' current values."""
+    from ipywidgets import IntSlider
+
+    from dbcode.widgets import explorer
+
+    calls = []
+
+    def callback(a, b):
+        calls.append((a, b))
+        plt.figure()
+        plt.plot([a, b])
+
+    a, b = IntSlider(value=1), IntSlider(value=2)
+    box = explorer(callback, {"a": a, "b": b})
+    assert calls == []
+    b.value = 5
+    a.value = 3
+    assert calls == [(1, 5), (3, 5)]
+    controls, output = box.children
+    assert list(controls.children) == [a, b]
