@@ -321,3 +321,23 @@ def load_summary(name: str, scale: str = "paper") -> dict | None:
     if path is None or not path.is_file():
         return None
     return json.loads(path.read_text())
+
+
+def committed_records(scale: str = "paper") -> list[dict]:
+    """One line per committed sweep summary (see :func:`export_summary`): how many of
+    its networks are done and how long they took (seconds, as measured by each run)."""
+    records = []
+    for name in SWEEPS:
+        summary = load_summary(name, scale)
+        if not summary:
+            continue
+        runtimes = [row["runtime_s"] for row in summary["networks"]]
+        records.append({
+            "name": name, "done": summary["done"], "total": summary["total"],
+            "runtime_mean_s": float(np.mean(runtimes)) if runtimes else None,
+            "runtime_min_s": min(runtimes, default=None),
+            "runtime_max_s": max(runtimes, default=None),
+            "code_versions": sorted({row.get("code_version") or "?"
+                                     for row in summary["networks"]}),
+        })
+    return records

@@ -152,3 +152,14 @@ def test_export_keeps_natural_image_fields(tmp_path):
         assert sorted(npz.files) == ["db_n6_s0", "sb_n6_s0"]
         np.testing.assert_allclose(npz["db_n6_s0"], results[1].arrays["F"], rtol=1e-3,
                                    atol=1e-4)
+
+
+def test_committed_records_summarise_each_sweep(monkeypatch):
+    rows = [{"runtime_s": 30.0, "code_version": "a"}, {"runtime_s": 60.0, "code_version": "b"}]
+    summaries = {"fig4b": {"done": 2, "total": 210, "networks": rows}}
+    monkeypatch.setattr(sweep, "load_summary", lambda name, scale="paper": summaries.get(name))
+    (record,) = sweep.committed_records()
+    assert (record["name"], record["done"], record["total"]) == ("fig4b", 2, 210)
+    assert record["runtime_mean_s"] == 45.0
+    assert (record["runtime_min_s"], record["runtime_max_s"]) == (30.0, 60.0)
+    assert record["code_versions"] == ["a", "b"]
