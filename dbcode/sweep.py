@@ -228,6 +228,7 @@ def summarize_network(job: Job, result: Result, tail: int = 3) -> dict:
         "rate_hz": float(np.mean(arrays["rates_hz"])),
         "runtime_s": float(result.meta["runtime_s"]),
         "code_version": result.provenance.get("code_version"),
+        "data_source": result.meta.get("data_source"),
     }
     if job.experiment == "bars":
         from .analysis import distinct_features

@@ -148,6 +148,7 @@ def test_export_keeps_natural_image_fields(tmp_path):
     assert summary["done"] == 2
     assert [row["n_z"] for row in summary["networks"]] == [6, 6]
     assert 0.0 <= summary["networks"][0]["orientation_median"] <= 1.0
+    assert summary["networks"][0]["data_source"] == results[0].meta["data_source"]
     with np.load(tmp_path / "out" / "fig5b_fields.npz") as npz:
         assert sorted(npz.files) == ["db_n6_s0", "sb_n6_s0"]
         np.testing.assert_allclose(npz["db_n6_s0"], results[1].arrays["F"], rtol=1e-3,
