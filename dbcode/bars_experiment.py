@@ -472,6 +472,39 @@ def plot_paper_scale(summary: dict, sweep: Sweep) -> plt.Figure:
     return fig
 
 
+def paper_comparison(summary: dict) -> dict[float, dict]:
+    """SB against DB at every ``c`` of a paper-scale summary: mean losses, their
+    difference in units of the combined standard error over seeds (``z``; ``nan`` with
+    fewer than two seeds of either rule) and the ratio SB / DB."""
+    table = paper_losses(summary)
+    out = {}
+    for c, sb in table["sb"].items():
+        db = table["db"].get(c)
+        if db is None:
+            continue
+        se = (np.sqrt(sb.var(ddof=1) / len(sb) + db.var(ddof=1) / len(db))
+              if min(len(sb), len(db)) > 1 else np.nan)
+        out[c] = {"sb": float(sb.mean()), "db": float(db.mean()), "n": min(len(sb), len(db)),
+                  "z": float((sb.mean() - db.mean()) / se), "ratio": float(sb.mean() / db.mean())}
+    return out
+
+
+def format_c_set(cs, grid) -> str:
+    """Values of ``c`` as runs of consecutive ``grid`` values ("0-0.45, 0.6, 0.8-1"),
+    or "none"."""
+    grid = sorted(grid)
+    chosen = [c in set(cs) for c in grid]
+    runs, start = [], None
+    for i, inside in enumerate(chosen + [False]):
+        if inside and start is None:
+            start = i
+        elif not inside and start is not None:
+            runs.append(f"{grid[start]:g}" if i - 1 == start
+                        else f"{grid[start]:g}-{grid[i - 1]:g}")
+            start = None
+    return ", ".join(runs) or "none"
+
+
 def paper_sb_below_db(summary: dict) -> list[float]:
     """The ``c`` at which SB's mean paper-scale loss is below DB's (the paper reports
     none)."""

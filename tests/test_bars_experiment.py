@@ -122,3 +122,21 @@ def test_explore_trains_a_pair(tmp_path, monkeypatch):
     monkeypatch.setattr(plt, "show", lambda: None)
     bx.explore(0.4, train=True, seed=0)
     bx.explore(0.4, train=False)
+
+
+def test_paper_comparison_scores_the_difference_in_standard_errors():
+    rows = [{"variant": v, "data": {"c": 0.5}, "final_loss": loss, "seed": s}
+            for v, losses in (("sb", (0.012, 0.014)), ("db", (0.010, 0.010)))
+            for s, loss in enumerate(losses)]
+    compared = bx.paper_comparison({"done": 4, "total": 4, "networks": rows})
+    row = compared[0.5]
+    assert (row["sb"], row["db"], row["n"]) == (pytest.approx(0.013), 0.010, 2)
+    assert row["z"] == pytest.approx(0.003 / 0.001)
+    assert row["ratio"] == pytest.approx(1.3)
+
+
+def test_format_c_set_joins_runs_of_the_grid():
+    grid = [0.0, 0.05, 0.1, 0.15, 0.2]
+    assert bx.format_c_set([0.0, 0.05, 0.1, 0.2], grid) == "0-0.1, 0.2"
+    assert bx.format_c_set([0.15], grid) == "0.15"
+    assert bx.format_c_set([], grid) == "none"
