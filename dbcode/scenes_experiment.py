@@ -502,16 +502,34 @@ def paper_key_numbers(summary: dict, fields: dict[str, np.ndarray]) -> dict:
     return numbers
 
 
+def paper_trajectories(summary: dict, n_z: int) -> dict[str, dict]:
+    """For each rule's paper-scale network (seed 0) at ``n_z``: its lowest test loss and
+    when it was reached (presentations), its final loss, and its mean rate in the last
+    tenth of training and at the final test (Hz) with the number of neurons that fired
+    below 1 Hz at that test."""
+    out = {}
+    for row in summary["networks"]:
+        if row["n_z"] == n_z and row["seed"] == 0 and "test_loss" in row:
+            k = int(np.argmin(row["test_loss"]))
+            out[row["variant"]] = {
+                "best": row["test_loss"][k], "best_at": row["eval_at"][k],
+                "final": row["final_loss"], "train_rate_hz": row["train_rate_hz"],
+                "test_rate_hz": row["rate_hz"], "below_1hz": row["below_1hz_at_test"],
+            }
+    return out
+
+
 def plot_paper_scale(summary: dict, fields: dict[str, np.ndarray], sweep: Sweep
                      ) -> plt.Figure:
     """Fig 5B-C at the paper's run length: test loss against ``N_z`` from the committed
-    summary beside the CI-scale means (dashed), and the receptive fields the two rules
-    learned at the smallest paper-scale ``N_z`` (sorted by orientation index)."""
+    summary beside the CI-scale means (dashed), the test loss over training at the
+    smallest paper-scale ``N_z``, and the receptive fields the two rules learned there
+    (sorted by orientation index)."""
     both = paper_conditions(summary)
-    fig = plt.figure(figsize=(12, 3.8))
-    grid = fig.add_gridspec(1, 3, width_ratios=[1.2, 1, 1], wspace=0.15, left=0.07,
-                            right=0.99, bottom=0.16)
-    ax = fig.add_subplot(grid[0])
+    fig = plt.figure(figsize=(11, 7.2))
+    grid = fig.add_gridspec(2, 2, wspace=0.25, hspace=0.35, left=0.07, right=0.98,
+                            bottom=0.06, top=0.94)
+    ax = fig.add_subplot(grid[0, 0])
     for rule, by_n in paper_losses(summary).items():
         if by_n:
             ax.plot(list(by_n), [v.mean() for v in by_n.values()], "-o", color=COLORS[rule],
@@ -524,12 +542,24 @@ def plot_paper_scale(summary: dict, fields: dict[str, np.ndarray], sweep: Sweep
     ax.set_xticklabels([str(v) for v in ticks])
     ax.minorticks_off()
     ax.set_xlabel("coding neurons $N_z$")
-    ax.set_ylabel("test loss $L$")
+    ax.set_ylabel(f"final test loss (mean of last {N_LAST} tests)")
     ax.set_title(f"{summary['done']} of {summary['total']} paper-scale networks", fontsize=9)
     ax.legend(fontsize=8, frameon=False)
-    for col, rule in enumerate(RULES, start=1):
-        sub = fig.add_subplot(grid[col])
-        F = fields.get(f"{rule}_n{both[0]}_s0") if both else None
+    if not both:
+        return fig
+    ax = fig.add_subplot(grid[0, 1])
+    for row in summary["networks"]:
+        if row["n_z"] == both[0] and row["seed"] == 0 and "test_loss" in row:
+            ax.plot(np.array(row["eval_at"]) / 1e6, row["test_loss"], "-o", ms=3,
+                    color=COLORS[row["variant"]], label=LABELS[row["variant"]])
+    ax.set_xlabel("training presentations (millions)")
+    ax.set_ylabel("test loss $L$")
+    ax.set_ylim(top=2 * max(max(v) for v in paper_losses(summary)["sb"].values()))
+    ax.set_title(f"during training, $N_z$ = {both[0]}, paper scale", fontsize=9)
+    ax.legend(fontsize=8, frameon=False)
+    for col, rule in enumerate(RULES):
+        F = fields.get(f"{rule}_n{both[0]}_s0")
+        sub = fig.add_subplot(grid[1, col])
         if F is None:
             sub.set_axis_off()
             continue

@@ -40,3 +40,32 @@ def test_ci_scale_orders_sb_and_db_like_the_paper_scale():
             f"c = {c}: paper scale SB {sb.mean():.4f} vs DB {db.mean():.4f}, CI scale "
             f"SB {ci[f'loss_sb_mean_{key}']:.4f} vs DB {ci[f'loss_db_mean_{key}']:.4f}")
     assert len(compared) >= 1, "no condition resolved at both scales"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known disagreement: at N_z = 40 the paper-scale DB network is below SB for the first "
+    "40 % of training, then degrades and ends above SB (book/scenes.md, 'What the "
+    "paper-scale runs show so far'); strict, so a fix that restores the ordering fails "
+    "here until this mark is removed"))
+def test_ci_scale_orders_sb_and_db_like_the_paper_scale_on_natural_images():
+    """At every number of neurons with networks of both rules at both scales, the CI
+    scale puts SB and DB in the same order as the paper scale (the paper-scale sweep has
+    one seed per network, as in the paper, so every difference counts)."""
+    from dbcode import scenes_experiment as sx
+
+    summary = load_summary(sx.PAPER_SWEEP, "paper")
+    if summary is None:
+        pytest.fail("results/paper/fig5b.json is missing: run `python -m dbcode sweep fig5b "
+                    "--scale paper` and `python -m dbcode export fig5b --scale paper`")
+    ci = claims.key_numbers("fig5b", sx.CHAPTER)
+    paper = sx.paper_losses(summary)
+    ci_n_zs = [int(n) for n in ci["n_z_values"].split(",")]
+    compared = [n for n in sx.paper_conditions(summary) if n in ci_n_zs]
+    assert compared, "no number of neurons covered at both scales"
+    for n in compared:
+        paper_diff = paper["sb"][n].mean() - paper["db"][n].mean()
+        ci_diff = ci[f"loss_sb_n{n}"] - ci[f"loss_db_n{n}"]
+        assert np.sign(ci_diff) == np.sign(paper_diff), (
+            f"N_z = {n}: paper scale SB {paper['sb'][n].mean():.4f} vs DB "
+            f"{paper['db'][n].mean():.4f}, CI scale SB {ci[f'loss_sb_n{n}']:.4f} vs DB "
+            f"{ci[f'loss_db_n{n}']:.4f}")

@@ -110,7 +110,9 @@ def test_mosaic_tiles_fields_with_gaps():
 
 
 def _paper_summary():
-    rows = [{"variant": rule, "n_z": n, "seed": 0, "final_loss": loss, "data": {}}
+    rows = [{"variant": rule, "n_z": n, "seed": 0, "final_loss": loss, "data": {},
+             "test_loss": [0.07, loss], "eval_at": [0, 1_500_000], "rate_hz": 25.0,
+             "train_rate_hz": 25.0, "below_1hz_at_test": 0}
             for rule, n, loss in (("sb", 40, 0.03), ("db", 40, 0.02), ("sb", 60, 0.025))]
     return {"total": 18, "done": len(rows), "networks": rows}
 
@@ -129,4 +131,8 @@ def test_paper_summary_tables_losses_by_rule_and_n_z():
     fig = sx.plot_paper_scale(summary, fields, _sweep(sb=[0.03, 0.025, 0.02],
                                                       db=[0.025, 0.02, 0.019]))
     assert "3 of 18" in fig.axes[0].get_title()
-    assert len(fig.axes) == 3
+    assert len(fig.axes) == 4
+    assert len(fig.axes[1].lines) == 2  # SB and DB during training at N_z = 40
+    trajectories = sx.paper_trajectories(summary, 40)
+    assert trajectories["db"]["best"] == 0.02 and trajectories["db"]["best_at"] == 1_500_000
+    assert trajectories["sb"]["below_1hz"] == 0
