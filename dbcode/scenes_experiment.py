@@ -522,9 +522,9 @@ def paper_trajectories(summary: dict, n_z: int) -> dict[str, dict]:
 def plot_paper_scale(summary: dict, fields: dict[str, np.ndarray], sweep: Sweep
                      ) -> plt.Figure:
     """Fig 5B-C at the paper's run length: test loss against ``N_z`` from the committed
-    summary beside the CI-scale means (dashed), the test loss over training at the
-    smallest paper-scale ``N_z``, and the receptive fields the two rules learned there
-    (sorted by orientation index)."""
+    summary beside the CI-scale means (dashed), the test loss over training of the
+    paper-scale networks (the first four ``N_z``), and the receptive fields the two
+    rules learned at the smallest ``N_z`` (sorted by orientation index)."""
     both = paper_conditions(summary)
     fig = plt.figure(figsize=(11, 7.2))
     grid = fig.add_gridspec(2, 2, wspace=0.25, hspace=0.35, left=0.07, right=0.98,
@@ -548,15 +548,17 @@ def plot_paper_scale(summary: dict, fields: dict[str, np.ndarray], sweep: Sweep
     if not both:
         return fig
     ax = fig.add_subplot(grid[0, 1])
+    styles = ("-o", "--s", ":^", "-.v")
     for row in summary["networks"]:
-        if row["n_z"] == both[0] and row["seed"] == 0 and "test_loss" in row:
-            ax.plot(np.array(row["eval_at"]) / 1e6, row["test_loss"], "-o", ms=3,
-                    color=COLORS[row["variant"]], label=LABELS[row["variant"]])
+        if row["n_z"] in both[:len(styles)] and row["seed"] == 0 and "test_loss" in row:
+            ax.plot(np.array(row["eval_at"]) / 1e6, row["test_loss"],
+                    styles[both.index(row["n_z"])], ms=3, color=COLORS[row["variant"]],
+                    label=f"{LABELS[row['variant']]}, $N_z$ = {row['n_z']}")
     ax.set_xlabel("training presentations (millions)")
-    ax.set_ylabel("test loss $L$")
-    ax.set_ylim(top=2 * max(max(v) for v in paper_losses(summary)["sb"].values()))
-    ax.set_title(f"during training, $N_z$ = {both[0]}, paper scale", fontsize=9)
-    ax.legend(fontsize=8, frameon=False)
+    ax.set_ylabel("test loss $L$ (log scale)")
+    ax.set_yscale("log")
+    ax.set_title("during training, paper scale", fontsize=9)
+    ax.legend(fontsize=8, frameon=False, ncol=2)
     for col, rule in enumerate(RULES):
         F = fields.get(f"{rule}_n{both[0]}_s0")
         sub = fig.add_subplot(grid[1, col])
