@@ -16,6 +16,7 @@ Adding a command: write ``configure(parser)`` and ``run(args) -> int`` and add a
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -265,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         raise
+    except BrokenPipeError:
+        # the reader closed the pipe (`... | head`): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 # Packages of the `book` extra that the commands import.
