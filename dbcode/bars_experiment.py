@@ -427,13 +427,9 @@ def explore(c: float = 0.6, train: bool = False, seed: int = 0, n_images: int = 
 def paper_losses(summary: dict, variants: Sequence[str] = ("sb", "db")) -> dict:
     """Final losses of a committed paper-scale summary (see
     :func:`dbcode.sweep.export_summary`) as ``{rule: {c: array over seeds}}``."""
-    table: dict = {v: {} for v in variants}
-    for row in summary["networks"]:
-        if row["variant"] in table:
-            table[row["variant"]].setdefault(_c_key(row["data"]["c"]), []).append(
-                row["final_loss"])
-    return {v: {c: np.array(losses) for c, losses in sorted(by_c.items())}
-            for v, by_c in table.items()}
+    from .sweep import losses_by_condition
+
+    return losses_by_condition(summary, lambda row: _c_key(row["data"]["c"]), variants)
 
 
 def paper_key_numbers(summary: dict) -> dict:
@@ -503,11 +499,3 @@ def format_c_set(cs, grid) -> str:
                         else f"{grid[start]:g}-{grid[i - 1]:g}")
             start = None
     return ", ".join(runs) or "none"
-
-
-def paper_sb_below_db(summary: dict) -> list[float]:
-    """The ``c`` at which SB's mean paper-scale loss is below DB's (the paper reports
-    none)."""
-    table = paper_losses(summary)
-    return [c for c, sb in table["sb"].items()
-            if c in table["db"] and sb.mean() < table["db"][c].mean()]

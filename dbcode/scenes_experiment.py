@@ -471,12 +471,9 @@ PAPER_SWEEP = "fig5b"
 def paper_losses(summary: dict) -> dict[str, dict[int, np.ndarray]]:
     """Final losses of a committed paper-scale summary (see
     :func:`dbcode.sweep.export_summary`) as ``{rule: {N_z: array over seeds}}``."""
-    table: dict = {rule: {} for rule in RULES}
-    for row in summary["networks"]:
-        if row["variant"] in table:
-            table[row["variant"]].setdefault(int(row["n_z"]), []).append(row["final_loss"])
-    return {rule: {n: np.array(v) for n, v in sorted(by_n.items())}
-            for rule, by_n in table.items()}
+    from .sweep import losses_by_condition
+
+    return losses_by_condition(summary, lambda row: int(row["n_z"]), RULES)
 
 
 def paper_conditions(summary: dict) -> list[int]:

@@ -328,6 +328,18 @@ def load_summary(name: str, scale: str = "paper") -> dict | None:
     return json.loads(path.read_text())
 
 
+def losses_by_condition(summary: dict, condition: Callable[[dict], object],
+                        variants: Sequence[str] = ("sb", "db")) -> dict:
+    """Final losses of a summary (see :func:`export_summary`) as ``{variant: {condition:
+    array over seeds}}``, conditions sorted; ``condition`` maps a row to its key."""
+    table: dict = {v: {} for v in variants}
+    for row in summary["networks"]:
+        if row["variant"] in table:
+            table[row["variant"]].setdefault(condition(row), []).append(row["final_loss"])
+    return {v: {k: np.array(losses) for k, losses in sorted(by_k.items())}
+            for v, by_k in table.items()}
+
+
 def committed_records(scale: str = "paper") -> list[dict]:
     """One line per committed sweep summary (see :func:`export_summary`): how many of
     its networks are done and how long they took (seconds, as measured by each run)."""
