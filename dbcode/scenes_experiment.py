@@ -43,6 +43,10 @@ N_Z_GRID = {
 N_LAST = 3
 """Test evaluations at the end of training averaged into one final loss: a single
 evaluation jitters by several per cent between checkpoints."""
+MEASURES = ("final", "lowest")
+"""How a run's test losses become one number: ``final`` (:func:`final_loss`, the
+chapter's measure) or ``lowest`` (:func:`lowest_loss`, the measure of the paper's
+Fig 5B)."""
 RUN_OVERRIDES = {"ci": {"n_evals": 12}, "paper": {}}
 """Changes to the preset per scale: at CI scale twelve test evaluations, so that the
 last :data:`N_LAST` of them span the last quarter of training."""
@@ -74,6 +78,23 @@ def sweep_jobs(scale: str, seeds: Sequence[int], n_zs: Sequence[int] | None = No
 def final_loss(result: Result, n_last: int = N_LAST) -> float:
     """Mean test loss (Eq 1) of the last ``n_last`` evaluations of a run."""
     return float(np.mean(result.arrays["test_loss"][-n_last:]))
+
+
+def lowest_loss(test_loss: Sequence[float]) -> float:
+    """Lowest test loss (Eq 1) among the evaluations made during training.
+
+    The paper's Fig 5B plots this number for every network: the authors' analysis
+    script (``fig4/D_plot_scenes_comparison.py`` in Priesemann-Group/dendritic_balance)
+    takes the minimum of the test losses evaluated at every tenth of training. It is
+    blind to a loss that rises again late in training, which :func:`final_loss` shows.
+    """
+    return float(np.min(test_loss))
+
+
+def _check_measure(measure: str) -> str:
+    if measure not in MEASURES:
+        raise ValueError(f"unknown loss measure {measure!r}; choose one of {MEASURES}")
+    return measure
 
 
 def neurons_for_loss(n_zs: Sequence[float], losses: Sequence[float], target: float
@@ -161,13 +182,15 @@ class Sweep:
     results: dict[tuple[str, int], list[Result]]
     n_zs: tuple[int, ...]
 
-    def losses(self, rule: str) -> np.ndarray:
-        """Final losses (:func:`final_loss`), shape ``(n_seeds, len(n_zs))``."""
-        return np.array([[final_loss(r) for r in self.results[(rule, n)]]
+    def losses(self, rule: str, measure: str = "final") -> np.ndarray:
+        """Losses by one of :data:`MEASURES`, shape ``(n_seeds, len(n_zs))``."""
+        loss = (final_loss if _check_measure(measure) == "final"
+                else lambda result: lowest_loss(result.arrays["test_loss"]))
+        return np.array([[loss(r) for r in self.results[(rule, n)]]
                          for n in self.n_zs]).T
 
-    def mean_loss(self, rule: str) -> np.ndarray:
-        return self.losses(rule).mean(axis=0)
+    def mean_loss(self, rule: str, measure: str = "final") -> np.ndarray:
+        return self.losses(rule, measure).mean(axis=0)
 
     def relative_gap(self) -> np.ndarray:
         """``(L_SB - L_DB) / L_DB`` at every ``N_z`` (seed means)."""
@@ -236,6 +259,8 @@ def loss_key_numbers(sweep: Sweep) -> dict:
     for rule in RULES:
         for n, loss in zip(sweep.n_zs, sweep.mean_loss(rule)):
             out[f"loss_{rule}_n{n}"] = {"value": float(loss), "rtol": 0.1}
+        for n, loss in zip(sweep.n_zs, sweep.mean_loss(rule, "lowest")):
+            out[f"lowest_{rule}_n{n}"] = {"value": float(loss), "rtol": 0.1}
     for n, gap in zip(sweep.n_zs, sweep.relative_gap()):
         out[f"gap_n{n}"] = {"value": float(gap), "rtol": 0.5, "atol": 0.03}
     ratio = sweep.neuron_ratio()
@@ -468,12 +493,14 @@ PAPER_SWEEP = "fig5b"
 """Name of the paper-scale sweep (``python -m dbcode sweep fig5b --scale paper``)."""
 
 
-def paper_losses(summary: dict) -> dict[str, dict[int, np.ndarray]]:
-    """Final losses of a committed paper-scale summary (see
+def paper_losses(summary: dict, measure: str = "final") -> dict[str, dict[int, np.ndarray]]:
+    """Losses by one of :data:`MEASURES` of a committed paper-scale summary (see
     :func:`dbcode.sweep.export_summary`) as ``{rule: {N_z: array over seeds}}``."""
     from .sweep import losses_by_condition
 
-    return losses_by_condition(summary, lambda row: int(row["n_z"]), RULES)
+    loss = ((lambda row: row["final_loss"]) if _check_measure(measure) == "final"
+            else (lambda row: lowest_loss(row["test_loss"])))
+    return losses_by_condition(summary, lambda row: int(row["n_z"]), RULES, loss)
 
 
 def paper_conditions(summary: dict) -> list[int]:
@@ -486,9 +513,10 @@ def paper_key_numbers(summary: dict, fields: dict[str, np.ndarray]) -> dict:
     """Key numbers of the paper-scale figure: mean loss per rule and ``N_z`` and the
     orientation summary of the fields at the smallest ``N_z`` both rules reached."""
     numbers: dict = {}
-    for rule, by_n in paper_losses(summary).items():
-        for n, losses in by_n.items():
-            numbers[f"loss_{rule}_n{n}"] = {"value": float(losses.mean()), "rtol": 0.1}
+    for measure, prefix in (("final", "loss"), ("lowest", "lowest")):
+        for rule, by_n in paper_losses(summary, measure).items():
+            for n, losses in by_n.items():
+                numbers[f"{prefix}_{rule}_n{n}"] = {"value": float(losses.mean()), "rtol": 0.1}
     both = paper_conditions(summary)
     if both:
         for rule in RULES:
@@ -497,6 +525,40 @@ def paper_key_numbers(summary: dict, fields: dict[str, np.ndarray]) -> dict:
                 for what, value in orientation_summary(F).items():
                     numbers[f"{what}_{rule}_n{both[0]}"] = {"value": value, "atol": 0.1}
     return numbers
+
+
+def paper_table(summary: dict) -> str:
+    """Markdown table of the paper-scale networks of both rules (seed 0): lowest and
+    final loss of each rule, SB's gap to DB by both measures, median orientation index
+    and run time, followed by a sentence on where DB is below SB by each measure."""
+    both = paper_conditions(summary)
+    tables = {m: paper_losses(summary, m) for m in MEASURES}
+    rows = {(r["variant"], r["n_z"]): r for r in summary["networks"] if r["seed"] == 0}
+
+    def line(n: int) -> str:
+        mean = {(m, rule): tables[m][rule][n].mean() for m in MEASURES for rule in RULES}
+        cells = ([str(n)] + [f"{mean[m, rule]:.4f}" for m in ("lowest", "final") for rule in RULES]
+                 + [f"{100 * (mean[m, 'sb'] / mean[m, 'db'] - 1):+.1f} %"
+                    for m in ("lowest", "final")]
+                 + [" / ".join(f"{rows[rule, n]['orientation_median']:.2f}" for rule in RULES),
+                    " / ".join(f"{rows[rule, n]['runtime_s'] / 60:.0f}" for rule in RULES)
+                    + " min"])
+        return "| " + " | ".join(cells) + " |"
+
+    def where(measure: str) -> str:
+        below = [n for n in both if tables[measure]["db"][n].mean() < tables[measure]["sb"][n].mean()]
+        if below == both:
+            return "every $N_z$ computed so far"
+        return "none of the $N_z$ computed so far" if not below else (
+            "$N_z$ = " + ", ".join(map(str, below)) + " only")
+
+    return ("| $N_z$ | lowest $L_{SB}$ | lowest $L_{DB}$ | final $L_{SB}$ | final $L_{DB}$ "
+            "| gap, lowest | gap, final | median $A$ (SB / DB) | run time (SB / DB) |\n"
+            "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(line(n) for n in both)
+            + f"\n\nPaper scale, {summary['done']} of {summary['total']} networks of the sweep, "
+            "one core each; gap = $L_{SB} / L_{DB} - 1$. By the paper's measure, the lowest "
+            f"test loss during training, DB is below SB at {where('lowest')}; at the end of "
+            f"training at {where('final')}.")
 
 
 def paper_trajectories(summary: dict, n_z: int) -> dict[str, dict]:
@@ -518,8 +580,10 @@ def paper_trajectories(summary: dict, n_z: int) -> dict[str, dict]:
 
 def plot_paper_scale(summary: dict, fields: dict[str, np.ndarray], sweep: Sweep
                      ) -> plt.Figure:
-    """Fig 5B-C at the paper's run length: test loss against ``N_z`` from the committed
-    summary beside the CI-scale means (dashed), the test loss over training of the
+    """Fig 5B-C at the paper's run length: the lowest test loss during training (the
+    paper's measure, :func:`lowest_loss`) against ``N_z`` from the committed summary,
+    with the final loss (open markers) and the CI-scale means of the lowest loss
+    (dashed) beside it, the test loss over training of the
     paper-scale networks (the first four ``N_z``), and the receptive fields the two
     rules learned at the smallest ``N_z`` (sorted by orientation index)."""
     both = paper_conditions(summary)
@@ -527,19 +591,23 @@ def plot_paper_scale(summary: dict, fields: dict[str, np.ndarray], sweep: Sweep
     grid = fig.add_gridspec(2, 2, wspace=0.25, hspace=0.35, left=0.07, right=0.98,
                             bottom=0.06, top=0.94)
     ax = fig.add_subplot(grid[0, 0])
-    for rule, by_n in paper_losses(summary).items():
+    final = paper_losses(summary, "final")
+    for rule, by_n in paper_losses(summary, "lowest").items():
         if by_n:
             ax.plot(list(by_n), [v.mean() for v in by_n.values()], "-o", color=COLORS[rule],
-                    ms=5, label=f"{LABELS[rule]}, paper scale")
-        ax.plot(sweep.n_zs, sweep.mean_loss(rule), "--", color=COLORS[rule], alpha=0.6,
-                label=f"{LABELS[rule]}, CI scale")
+                    ms=5, label=f"{LABELS[rule]}, paper scale, lowest")
+            ax.plot(list(final[rule]), [v.mean() for v in final[rule].values()], ":o",
+                    color=COLORS[rule], mfc="none", ms=5, lw=1,
+                    label=f"{LABELS[rule]}, paper scale, final")
+        ax.plot(sweep.n_zs, sweep.mean_loss(rule, "lowest"), "--", color=COLORS[rule],
+                alpha=0.6, label=f"{LABELS[rule]}, CI scale, lowest")
     ax.set_xscale("log")
     ticks = sorted(set(sweep.n_zs) | set(both))
     ax.set_xticks(ticks)
     ax.set_xticklabels([str(v) for v in ticks])
     ax.minorticks_off()
     ax.set_xlabel("coding neurons $N_z$")
-    ax.set_ylabel(f"final test loss (mean of last {N_LAST} tests)")
+    ax.set_ylabel("test loss $L$ (lowest during training; final)")
     ax.set_title(f"{summary['done']} of {summary['total']} paper-scale networks", fontsize=9)
     ax.legend(fontsize=8, frameon=False)
     if not both:

@@ -329,13 +329,16 @@ def load_summary(name: str, scale: str = "paper") -> dict | None:
 
 
 def losses_by_condition(summary: dict, condition: Callable[[dict], object],
-                        variants: Sequence[str] = ("sb", "db")) -> dict:
-    """Final losses of a summary (see :func:`export_summary`) as ``{variant: {condition:
-    array over seeds}}``, conditions sorted; ``condition`` maps a row to its key."""
+                        variants: Sequence[str] = ("sb", "db"),
+                        loss: Callable[[dict], float] = lambda row: row["final_loss"]
+                        ) -> dict:
+    """Losses of a summary (see :func:`export_summary`) as ``{variant: {condition:
+    array over seeds}}``, conditions sorted; ``condition`` maps a row to its key and
+    ``loss`` to its loss (default: the final loss)."""
     table: dict = {v: {} for v in variants}
     for row in summary["networks"]:
         if row["variant"] in table:
-            table[row["variant"]].setdefault(condition(row), []).append(row["final_loss"])
+            table[row["variant"]].setdefault(condition(row), []).append(loss(row))
     return {v: {k: np.array(losses) for k, losses in sorted(by_k.items())}
             for v, by_k in table.items()}
 

@@ -84,6 +84,16 @@ def test_final_loss_averages_the_last_evaluations():
     assert sx.final_loss(_result([1.0, 0.4, 0.2, 0.3])) == pytest.approx(0.3)
 
 
+def test_lowest_loss_is_the_minimum_over_training_for_runs_and_sweeps():
+    assert sx.lowest_loss([1.0, 0.2, 0.4, 0.3]) == 0.2
+    sweep = sx.Sweep({("sb", 50): [_result([1.0, 0.2, 0.4, 0.3])],
+                      ("db", 50): [_result([1.0, 0.3, 0.3, 0.3])]}, (50,))
+    assert sweep.mean_loss("sb", "lowest")[0] == pytest.approx(0.2)
+    assert sweep.mean_loss("sb")[0] == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="choose one of"):
+        sweep.losses("sb", "min")
+
+
 def test_sweep_ratio_and_gap():
     sweep = _sweep(sb=[0.03, 0.025, 0.02], db=[0.025, 0.02, 0.019])
     assert sweep.middle == 100
@@ -111,9 +121,11 @@ def test_mosaic_tiles_fields_with_gaps():
 
 def _paper_summary():
     rows = [{"variant": rule, "n_z": n, "seed": 0, "final_loss": loss, "data": {},
-             "test_loss": [0.07, loss], "eval_at": [0, 1_500_000], "rate_hz": 25.0,
-             "train_rate_hz": 25.0, "below_1hz_at_test": 0}
-            for rule, n, loss in (("sb", 40, 0.03), ("db", 40, 0.02), ("sb", 60, 0.025))]
+             "test_loss": [0.07, best, loss], "eval_at": [0, 750_000, 1_500_000],
+             "rate_hz": 25.0, "train_rate_hz": 25.0, "below_1hz_at_test": 0,
+             "orientation_median": 0.5, "runtime_s": 600.0}
+            for rule, n, best, loss in (("sb", 40, 0.031, 0.03), ("db", 40, 0.018, 0.02),
+                                        ("sb", 60, 0.025, 0.025))]
     return {"total": 18, "done": len(rows), "networks": rows}
 
 
@@ -122,17 +134,25 @@ def test_paper_summary_tables_losses_by_rule_and_n_z():
     table = sx.paper_losses(summary)
     assert list(table["sb"]) == [40, 60] and list(table["db"]) == [40]
     assert sx.paper_conditions(summary) == [40]
+    lowest = sx.paper_losses(summary, "lowest")
+    assert lowest["sb"][40][0] == 0.03 and lowest["db"][40][0] == 0.018
+    with pytest.raises(ValueError, match="unknown loss measure 'best'"):
+        sx.paper_losses(summary, "best")
     x, _ = _grid()
     oriented = np.concatenate([np.cos(1.5 * x).ravel(), np.zeros(64)])
     fields = {"sb_n40_s0": np.tile(oriented, (40, 1)), "db_n40_s0": np.tile(oriented, (40, 1))}
     numbers = sx.paper_key_numbers(summary, fields)
     assert numbers["loss_sb_n60"]["value"] == pytest.approx(0.025)
+    assert numbers["lowest_db_n40"]["value"] == pytest.approx(0.018)
     assert numbers["median_db_n40"]["value"] > sx.ORIENTED
     fig = sx.plot_paper_scale(summary, fields, _sweep(sb=[0.03, 0.025, 0.02],
                                                       db=[0.025, 0.02, 0.019]))
     assert "3 of 18" in fig.axes[0].get_title()
     assert len(fig.axes) == 4
     assert len(fig.axes[1].lines) == 2  # SB and DB during training at N_z = 40
+    table = sx.paper_table(summary)
+    assert "| 40 | 0.0300 | 0.0180 | 0.0300 | 0.0200 | +66.7 % | +50.0 % |" in table
+    assert "DB is below SB at every $N_z$ computed so far; at the end" in table
     trajectories = sx.paper_trajectories(summary, 40)
-    assert trajectories["db"]["best"] == 0.02 and trajectories["db"]["best_at"] == 1_500_000
+    assert trajectories["db"]["best"] == 0.018 and trajectories["db"]["best_at"] == 750_000
     assert trajectories["sb"]["below_1hz"] == 0
