@@ -85,8 +85,10 @@ def lowest_loss(test_loss: Sequence[float]) -> float:
 
     The paper's Fig 5B plots this number for every network: the authors' analysis
     script (``fig4/D_plot_scenes_comparison.py`` in Priesemann-Group/dendritic_balance)
-    takes the minimum of the test losses evaluated at every tenth of training. It is
-    blind to a loss that rises again late in training, which :func:`final_loss` shows.
+    takes the minimum of the test losses its runs logged every 15 000 presentations (a
+    hundredth of training). The fewer evaluations a run makes, the less this minimum
+    profits from the evaluations' jitter. It is blind to a loss that rises again late
+    in training, which :func:`final_loss` shows.
     """
     return float(np.min(test_loss))
 
