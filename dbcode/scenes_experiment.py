@@ -495,6 +495,22 @@ PAPER_SWEEP = "fig5b"
 """Name of the paper-scale sweep (``python -m dbcode sweep fig5b --scale paper``)."""
 
 
+NOISE_SWEEP = "fig5b-noise"
+"""Control sweep (``python -m dbcode sweep fig5b-noise --scale paper``): the paper-scale
+networks with the spiking noise annealed to :data:`NOISE_SIGMA2` instead of 0.13."""
+NOISE_SIGMA2 = 0.18
+"""Final ``sigma^2`` of the control: the value the paper's schedule passes after
+200 000 presentations, before DB's loss rises."""
+NOISE_N_ZS = (40, 60)
+
+
+def noise_jobs(scale: str, seeds: Sequence[int]) -> dict[tuple[str, int], list[Job]]:
+    """SB and DB at the :data:`NOISE_N_ZS` with ``sigma2_final =`` :data:`NOISE_SIGMA2`."""
+    return {(rule, n): [network_job(rule, n, scale, s, sigma2_final=NOISE_SIGMA2)
+                        for s in seeds]
+            for n in NOISE_N_ZS for rule in RULES}
+
+
 def paper_losses(summary: dict, measure: str = "final") -> dict[str, dict[int, np.ndarray]]:
     """Losses by one of :data:`MEASURES` of a committed paper-scale summary (see
     :func:`dbcode.sweep.export_summary`) as ``{rule: {N_z: array over seeds}}``."""

@@ -199,6 +199,13 @@ def _fig5b(scale: str, n_seeds: int | None) -> list[Job]:
     return [job for jobs in by_condition.values() for job in jobs]
 
 
+def _fig5b_noise(scale: str, n_seeds: int | None) -> list[Job]:
+    from . import scenes_experiment
+
+    by_condition = scenes_experiment.noise_jobs(scale, range(n_seeds or 1))
+    return [job for jobs in by_condition.values() for job in jobs]
+
+
 def _fig6a(scale: str, n_seeds: int | None) -> list[Job]:
     from . import delays_experiment
 
@@ -207,7 +214,8 @@ def _fig6a(scale: str, n_seeds: int | None) -> list[Job]:
 
 
 SWEEPS: dict[str, Callable[[str, int | None], list[Job]]] = {
-    "fig3c": _fig3c, "fig4b": _fig4b, "fig5b": _fig5b, "fig6a": _fig6a,
+    "fig3c": _fig3c, "fig4b": _fig4b, "fig5b": _fig5b, "fig5b-noise": _fig5b_noise,
+    "fig6a": _fig6a,
 }
 """Named sweeps: figure id -> function (scale, number of seeds or None) -> jobs."""
 
@@ -243,6 +251,7 @@ def summarize_network(job: Job, result: Result, tail: int = 3) -> dict:
         from .scenes_experiment import orientation_summary
 
         row.update({f"orientation_{k}": v for k, v in orientation_summary(arrays["F"]).items()})
+        row["sigma2_final"] = job.params.sigma2_final
     return row
 
 

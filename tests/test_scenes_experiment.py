@@ -31,6 +31,15 @@ def test_paper_grid_is_the_papers():
     assert p.n_presentations == 1_500_000 and p.rho == 25.0
 
 
+def test_noise_control_differs_from_the_paper_sweep_only_in_the_final_noise():
+    jobs = sx.noise_jobs("paper", [0])
+    assert set(jobs) == {(r, n) for r in sx.RULES for n in sx.NOISE_N_ZS}
+    for (rule, n), (job,) in jobs.items():
+        paper = sx.network_job(rule, n, "paper", 0).params
+        assert job.params.sigma2_final == sx.NOISE_SIGMA2 > paper.sigma2_final
+        assert job.params.replace(sigma2_final=paper.sigma2_final) == paper
+
+
 def test_neurons_for_loss_interpolates_in_log_n():
     n, extrapolated = sx.neurons_for_loss([50, 200], [0.03, 0.02], 0.025)
     assert n == pytest.approx(100.0) and not extrapolated
