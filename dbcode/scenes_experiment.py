@@ -25,7 +25,7 @@ import numpy as np
 from .cache import Result
 from .data.natural import N_PIXELS, PATCH, onoff_transform, receptive_field, sample_patches
 from .experiments import Job, load_data, run_network, run_sweep
-from .params import Params
+from .params import Params, preset
 from .rules import NetworkState
 from .simulate import evaluate
 
@@ -502,6 +502,9 @@ NOISE_SIGMA2 = 0.18
 """Final ``sigma^2`` of the control: the value the paper's schedule passes after
 200 000 presentations, before DB's loss rises."""
 NOISE_N_ZS = (40, 60)
+PAPER_SIGMA2 = preset("scenes", "paper").sigma2_final
+"""The paper's final ``sigma^2`` for natural images (rows exported before summaries
+recorded it have this value)."""
 
 
 def noise_jobs(scale: str, seeds: Sequence[int]) -> dict[tuple[str, int], list[Job]]:
@@ -509,6 +512,73 @@ def noise_jobs(scale: str, seeds: Sequence[int]) -> dict[tuple[str, int], list[J
     return {(rule, n): [network_job(rule, n, scale, s, sigma2_final=NOISE_SIGMA2)
                         for s in seeds]
             for n in NOISE_N_ZS for rule in RULES}
+
+
+def sigma2_schedule(params: Params, presentations) -> np.ndarray:
+    """``sigma^2`` after that many training presentations under the annealing rule
+    ``dsigma = eta_sigma dt (sigma_f^2 - sigma^2) / sigma`` (Methods), i.e.
+    ``d sigma^2 / dt = 2 eta_sigma (sigma_f^2 - sigma^2)``, solved in continuous time
+    (``t`` in ms); per step the rule differs from it by terms of order ``eta_sigma dt``."""
+    t_ms = np.asarray(presentations, dtype=float) * params.t_present
+    final = params.sigma2_final
+    return final + (params.sigma_init ** 2 - final) * np.exp(-2.0 * params.eta_sigma * t_ms)
+
+
+def noise_control(summary: dict, control: dict) -> dict[tuple[str, int], dict]:
+    """For every rule and ``N_z`` of the control sweep (seed 0) that has a network in
+    both summaries: ``{sigma2_final: row}`` of the paper-scale run and of its control."""
+    rows: dict[tuple[str, int], dict] = {}
+    for source in (summary, control):
+        for row in source["networks"]:
+            if row["seed"] == 0 and row["n_z"] in NOISE_N_ZS and "test_loss" in row:
+                sigma2 = row.get("sigma2_final", PAPER_SIGMA2)
+                rows.setdefault((row["variant"], row["n_z"]), {})[sigma2] = row
+    return {key: by_sigma for key, by_sigma in sorted(rows.items()) if len(by_sigma) == 2}
+
+
+def noise_control_numbers(pairs: dict[tuple[str, int], dict]) -> dict:
+    """Lowest and final test loss of every network of :func:`noise_control`, as
+    ``{f"{kind}_{rule}_n{N_z}_s{sigma2}": value}`` with ``kind`` in lowest/final."""
+    out = {}
+    for (rule, n), by_sigma in pairs.items():
+        for sigma2, row in by_sigma.items():
+            tag = f"{rule}_n{n}_s{sigma2:g}"
+            out[f"lowest_{tag}"] = lowest_loss(row["test_loss"])
+            out[f"final_{tag}"] = float(row["final_loss"])
+    return out
+
+
+def plot_noise_control(pairs: dict[tuple[str, int], dict]) -> plt.Figure:
+    """Test loss during training of SB and DB with the paper's final noise (solid) and
+    with less annealing (dashed), one panel per ``N_z``, with the two ``sigma^2``
+    schedules (grey, right axis)."""
+    n_zs = sorted({n for _, n in pairs})
+    fig, axes = plt.subplots(1, len(n_zs), figsize=(5.2 * len(n_zs), 3.8), squeeze=False)
+    for ax, n in zip(axes[0], n_zs):
+        right = ax.twinx()
+        for (rule, m), by_sigma in pairs.items():
+            if m != n:
+                continue
+            for sigma2, row in sorted(by_sigma.items()):
+                style = "-" if sigma2 == min(by_sigma) else "--"
+                at = np.array(row["eval_at"])
+                ax.plot(at / 1e6, row["test_loss"], style, marker="o", ms=3,
+                        color=COLORS[rule], label=f"{LABELS[rule]}, $\\sigma^2 \\to$ {sigma2:g}")
+                job = network_job(rule, n, "paper", sigma2_final=sigma2)
+                grid = np.linspace(0, at[-1], 200)
+                right.plot(grid / 1e6, sigma2_schedule(job.params, grid), style, color="0.75",
+                           lw=1, zorder=0)
+        right.set_ylabel("$\\sigma^2$ (grey)", color="0.5")
+        right.set_ylim(0, 0.4)
+        ax.set_zorder(right.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        ax.set_yscale("log")
+        ax.set_xlabel("training presentations (millions)")
+        ax.set_ylabel("test loss $L$ (log scale)")
+        ax.set_title(f"$N_z$ = {n}, paper scale", fontsize=9)
+        ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
 
 
 def paper_losses(summary: dict, measure: str = "final") -> dict[str, dict[int, np.ndarray]]:
@@ -564,7 +634,8 @@ def paper_table(summary: dict) -> str:
         return "| " + " | ".join(cells) + " |"
 
     def where(measure: str) -> str:
-        below = [n for n in both if tables[measure]["db"][n].mean() < tables[measure]["sb"][n].mean()]
+        table = tables[measure]
+        below = [n for n in both if table["db"][n].mean() < table["sb"][n].mean()]
         if below == both:
             return "every $N_z$ computed so far"
         return "none of the $N_z$ computed so far" if not below else (

@@ -165,3 +165,41 @@ def test_paper_summary_tables_losses_by_rule_and_n_z():
     trajectories = sx.paper_trajectories(summary, 40)
     assert trajectories["db"]["best"] == 0.018 and trajectories["db"]["best_at"] == 750_000
     assert trajectories["sb"]["below_1hz"] == 0
+
+
+def test_sigma2_schedule_follows_the_per_step_annealing_rule():
+    from dbcode.rules import sigma_annealing_update
+
+    params = sx.network_job("db", 40, "paper").params.replace(eta_sigma=7e-6)
+    sigma, steps = params.sigma_init, params.steps_per_presentation
+    for _ in range(20 * steps):  # 20 presentations
+        sigma += sigma_annealing_update(sigma, params.sigma2_final, params.eta_sigma * params.dt)
+    assert sx.sigma2_schedule(params, 20) == pytest.approx(sigma**2, rel=1e-3)
+    assert sx.sigma2_schedule(params, 0) == pytest.approx(1.0)
+
+
+def _control_summaries():
+    def row(rule, n, curve, sigma2=None):
+        r = {"variant": rule, "n_z": n, "seed": 0, "final_loss": curve[-1], "data": {},
+             "test_loss": curve, "eval_at": [0, 750_000, 1_500_000]}
+        if sigma2 is not None:
+            r["sigma2_final"] = sigma2
+        return r
+    paper = {"networks": [row("sb", 40, [0.07, 0.028, 0.027]), row("db", 40, [0.07, 0.024, 0.035]),
+                          row("db", 100, [0.07, 0.02, 0.02])]}
+    control = {"networks": [row("sb", 40, [0.07, 0.029, 0.028], sx.NOISE_SIGMA2),
+                            row("db", 40, [0.07, 0.025, 0.024], sx.NOISE_SIGMA2),
+                            row("sb", 60, [0.07, 0.026, 0.026], sx.NOISE_SIGMA2)]}
+    return paper, control
+
+
+def test_noise_control_pairs_each_network_with_its_control():
+    pairs = sx.noise_control(*_control_summaries())
+    assert list(pairs) == [("db", 40), ("sb", 40)]  # sb 60 has no paper-scale partner
+    assert set(pairs["db", 40]) == {sx.PAPER_SIGMA2, sx.NOISE_SIGMA2}
+    numbers = sx.noise_control_numbers(pairs)
+    assert numbers["final_db_n40_s0.13"] == 0.035 and numbers["lowest_db_n40_s0.13"] == 0.024
+    assert numbers["final_db_n40_s0.18"] == 0.024
+    fig = sx.plot_noise_control(pairs)
+    assert len(fig.axes) == 2  # one panel and its sigma^2 axis
+    assert len(fig.axes[0].lines) == 4 and len(fig.axes[1].lines) == 4
