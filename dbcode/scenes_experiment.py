@@ -548,6 +548,20 @@ def noise_control_numbers(pairs: dict[tuple[str, int], dict]) -> dict:
     return out
 
 
+def noise_control_table(pairs: dict[tuple[str, int], dict]) -> str:
+    """Markdown table of :func:`noise_control`: lowest and final test loss of each
+    network at the paper's and at the control's final ``sigma^2``."""
+    sigmas = sorted({s for by_sigma in pairs.values() for s in by_sigma})
+    head = " | ".join(f"{kind}, $\\sigma^2 \\to$ {s:g}" for s in sigmas
+                      for kind in ("lowest", "final"))
+    lines = [f"| network | {head} |", "|---" * (1 + 2 * len(sigmas)) + "|"]
+    for (rule, n), by_sigma in sorted(pairs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        cells = [f"{lowest_loss(by_sigma[s]['test_loss']):.4f} | {by_sigma[s]['final_loss']:.4f}"
+                 for s in sigmas]
+        lines.append(f"| {LABELS[rule]}, $N_z$ = {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def plot_noise_control(pairs: dict[tuple[str, int], dict]) -> plt.Figure:
     """Test loss during training of SB and DB with the paper's final noise (solid) and
     with less annealing (dashed), one panel per ``N_z``, with the two ``sigma^2``

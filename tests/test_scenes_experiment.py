@@ -200,6 +200,9 @@ def test_noise_control_pairs_each_network_with_its_control():
     numbers = sx.noise_control_numbers(pairs)
     assert numbers["final_db_n40_s0.13"] == 0.035 and numbers["lowest_db_n40_s0.13"] == 0.024
     assert numbers["final_db_n40_s0.18"] == 0.024
+    table = sx.noise_control_table(pairs)
+    assert "| SB, $N_z$ = 40 | 0.0270 | 0.0270 | 0.0280 | 0.0280 |" in table
+    assert "| DB, $N_z$ = 40 | 0.0240 | 0.0350 | 0.0240 | 0.0240 |" in table
     fig = sx.plot_noise_control(pairs)
     assert len(fig.axes) == 2  # one panel and its sigma^2 axis
     assert len(fig.axes[0].lines) == 4 and len(fig.axes[1].lines) == 4
