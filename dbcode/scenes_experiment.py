@@ -495,16 +495,17 @@ PAPER_SWEEP = "fig5b"
 """Name of the paper-scale sweep (``python -m dbcode sweep fig5b --scale paper``)."""
 
 
+PAPER_SIGMA2 = preset("scenes", "paper").sigma2_final
+"""The paper's final ``sigma^2`` for natural images (rows exported before summaries
+recorded it have this value)."""
 NOISE_SWEEP = "fig5b-noise"
 """Control sweep (``python -m dbcode sweep fig5b-noise --scale paper``): the paper-scale
-networks with the spiking noise annealed to :data:`NOISE_SIGMA2` instead of 0.13."""
+networks with the spiking noise annealed to :data:`NOISE_SIGMA2` instead of
+:data:`PAPER_SIGMA2`."""
 NOISE_SIGMA2 = 0.18
 """Final ``sigma^2`` of the control: the value the paper's schedule passes after
 200 000 presentations, before DB's loss rises."""
 NOISE_N_ZS = (40, 60)
-PAPER_SIGMA2 = preset("scenes", "paper").sigma2_final
-"""The paper's final ``sigma^2`` for natural images (rows exported before summaries
-recorded it have this value)."""
 
 
 def noise_jobs(scale: str, seeds: Sequence[int]) -> dict[tuple[str, int], list[Job]]:
