@@ -563,6 +563,25 @@ def noise_control_table(pairs: dict[tuple[str, int], dict]) -> str:
     return "\n".join(lines)
 
 
+def noise_onset(pairs: dict[tuple[str, int], dict]) -> str:
+    """One sentence per ``N_z``: when DB with the paper's final noise reached its lowest
+    test loss (after which it rose) and the ``sigma^2`` of the schedule at that time."""
+    parts = []
+    for (rule, n), by_sigma in sorted(pairs.items(), key=lambda kv: kv[0][1]):
+        row = by_sigma.get(PAPER_SIGMA2)
+        if rule != "db" or row is None:
+            continue
+        k = int(np.argmin(row["test_loss"]))
+        at = row["eval_at"][k]
+        sigma2 = float(sigma2_schedule(network_job(rule, n, "paper").params, at))
+        parts.append(f"after {at / 1e6:.1f} million presentations with {n} neurons "
+                     f"($\\sigma^2$ = {sigma2:.3f})")
+    if not parts:
+        return ""
+    return ("With the paper's noise, DB reached its lowest test loss " + " and ".join(parts)
+            + "; its loss rose from then on.")
+
+
 def plot_noise_control(pairs: dict[tuple[str, int], dict]) -> plt.Figure:
     """Test loss during training of SB and DB with the paper's final noise (solid) and
     with less annealing (dashed), one panel per ``N_z``, with the two ``sigma^2``

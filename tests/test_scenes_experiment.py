@@ -203,6 +203,9 @@ def test_noise_control_pairs_each_network_with_its_control():
     table = sx.noise_control_table(pairs)
     assert "| SB, $N_z$ = 40 | 0.0270 | 0.0270 | 0.0280 | 0.0280 |" in table
     assert "| DB, $N_z$ = 40 | 0.0240 | 0.0350 | 0.0240 | 0.0240 |" in table
+    assert sx.noise_onset(pairs) == (
+        "With the paper's noise, DB reached its lowest test loss after 0.8 million "
+        "presentations with 40 neurons ($\\sigma^2$ = 0.130); its loss rose from then on.")
     fig = sx.plot_noise_control(pairs)
     assert len(fig.axes) == 2  # one panel and its sigma^2 axis
     assert len(fig.axes[0].lines) == 4 and len(fig.axes[1].lines) == 4
