@@ -746,7 +746,7 @@ def plot_paper_scale(summary: dict, fields: dict[str, np.ndarray], sweep: Sweep
     ax.set_ylabel("test loss $L$ (log scale)")
     ax.set_yscale("log")
     ax.set_title("during training, paper scale", fontsize=9)
-    ax.legend(fontsize=8, frameon=False, ncol=2)
+    ax.legend(fontsize=7, frameon=False, ncol=2, loc="upper left")
     for col, rule in enumerate(RULES):
         F = fields.get(f"{rule}_n{both[0]}_s0")
         sub = fig.add_subplot(grid[1, col])
