@@ -538,14 +538,16 @@ def noise_control(summary: dict, control: dict) -> dict[tuple[str, int], dict]:
 
 
 def noise_control_numbers(pairs: dict[tuple[str, int], dict]) -> dict:
-    """Lowest and final test loss of every network of :func:`noise_control`, as
-    ``{f"{kind}_{rule}_n{N_z}_s{sigma2}": value}`` with ``kind`` in lowest/final."""
+    """Lowest and final test loss of every network of :func:`noise_control` and the
+    onset of its rise (:func:`instability_onset`, 0 for none), as
+    ``{f"{kind}_{rule}_n{N_z}_s{sigma2}": value}`` with ``kind`` in lowest/final/onset."""
     out = {}
     for (rule, n), by_sigma in pairs.items():
         for sigma2, row in by_sigma.items():
             tag = f"{rule}_n{n}_s{sigma2:g}"
             out[f"lowest_{tag}"] = lowest_loss(row["test_loss"])
             out[f"final_{tag}"] = float(row["final_loss"])
+            out[f"onset_{tag}"] = instability_onset(row["test_loss"], row["eval_at"]) or 0
     return out
 
 
@@ -563,23 +565,39 @@ def noise_control_table(pairs: dict[tuple[str, int], dict]) -> str:
     return "\n".join(lines)
 
 
+RISE = 1.2
+"""A run's loss counts as risen once an evaluation after its lowest exceeds it this much."""
+
+
+def instability_onset(test_loss: Sequence[float], eval_at: Sequence[int],
+                      factor: float = RISE) -> int | None:
+    """Presentations after which a run's test loss first exceeds ``factor`` times its
+    lowest value (after that lowest), or ``None`` when it never does."""
+    k = int(np.argmin(test_loss))
+    for loss, at in zip(test_loss[k + 1:], eval_at[k + 1:]):
+        if loss > factor * test_loss[k]:
+            return int(at)
+    return None
+
+
 def noise_onset(pairs: dict[tuple[str, int], dict]) -> str:
-    """One sentence per ``N_z``: when DB with the paper's final noise reached its lowest
-    test loss (after which it rose) and the ``sigma^2`` of the schedule at that time."""
+    """A sentence on when DB's test loss first rose by :data:`RISE` over its lowest, at
+    each ``N_z`` and final noise of :func:`noise_control`."""
     parts = []
     for (rule, n), by_sigma in sorted(pairs.items(), key=lambda kv: kv[0][1]):
-        row = by_sigma.get(PAPER_SIGMA2)
-        if rule != "db" or row is None:
+        if rule != "db":
             continue
-        k = int(np.argmin(row["test_loss"]))
-        at = row["eval_at"][k]
-        sigma2 = float(sigma2_schedule(network_job(rule, n, "paper").params, at))
-        parts.append(f"after {at / 1e6:.1f} million presentations with {n} neurons "
-                     f"($\\sigma^2$ = {sigma2:.3f})")
+        times = []
+        for sigma2, row in sorted(by_sigma.items()):
+            onset = instability_onset(row["test_loss"], row["eval_at"])
+            when = ("not before the end" if onset is None
+                    else f"after {onset / 1e6:.1f} million presentations")
+            times.append(f"{when} with $\\sigma^2 \\to$ {sigma2:g}")
+        parts.append(f"with {n} neurons " + ", ".join(times))
     if not parts:
         return ""
-    return ("With the paper's noise, DB reached its lowest test loss " + " and ".join(parts)
-            + "; its loss rose from then on.")
+    return (f"DB's test loss first rose {100 * (RISE - 1):.0f} % above its lowest "
+            + "; ".join(parts) + ".")
 
 
 def plot_noise_control(pairs: dict[tuple[str, int], dict]) -> plt.Figure:

@@ -193,6 +193,13 @@ def _control_summaries():
     return paper, control
 
 
+def test_instability_onset_is_the_first_rise_after_the_lowest_loss():
+    at = [0, 1, 2, 3, 4]
+    assert sx.instability_onset([1.0, 0.5, 0.55, 0.7, 0.5], at) == 3
+    assert sx.instability_onset([1.0, 0.5, 0.55, 0.59, 0.5], at) is None
+    assert sx.instability_onset([1.0, 0.9, 0.5], at[:3]) is None
+
+
 def test_noise_control_pairs_each_network_with_its_control():
     pairs = sx.noise_control(*_control_summaries())
     assert list(pairs) == [("db", 40), ("sb", 40)]  # sb 60 has no paper-scale partner
@@ -203,9 +210,11 @@ def test_noise_control_pairs_each_network_with_its_control():
     table = sx.noise_control_table(pairs)
     assert "| SB, $N_z$ = 40 | 0.0270 | 0.0270 | 0.0280 | 0.0280 |" in table
     assert "| DB, $N_z$ = 40 | 0.0240 | 0.0350 | 0.0240 | 0.0240 |" in table
+    assert numbers["onset_db_n40_s0.13"] == 1_500_000 and numbers["onset_db_n40_s0.18"] == 0
     assert sx.noise_onset(pairs) == (
-        "With the paper's noise, DB reached its lowest test loss after 0.8 million "
-        "presentations with 40 neurons ($\\sigma^2$ = 0.130); its loss rose from then on.")
+        "DB's test loss first rose 20 % above its lowest with 40 neurons after 1.5 million "
+        "presentations with $\\sigma^2 \\to$ 0.13, not before the end with "
+        "$\\sigma^2 \\to$ 0.18.")
     fig = sx.plot_noise_control(pairs)
     assert len(fig.axes) == 2  # one panel and its sigma^2 axis
     assert len(fig.axes[0].lines) == 4 and len(fig.axes[1].lines) == 4
