@@ -80,6 +80,16 @@ def final_loss(result: Result, n_last: int = N_LAST) -> float:
     return float(np.mean(result.arrays["test_loss"][-n_last:]))
 
 
+def measured_loss(test_loss: Sequence[float], measure: str = "final") -> float:
+    """A run's test losses during training reduced to one number by one of
+    :data:`MEASURES`: the mean of the last :data:`N_LAST` or :func:`lowest_loss`."""
+    if measure == "final":
+        return float(np.mean(test_loss[-N_LAST:]))
+    if measure == "lowest":
+        return lowest_loss(test_loss)
+    raise ValueError(f"unknown loss measure {measure!r}; choose one of {MEASURES}")
+
+
 def lowest_loss(test_loss: Sequence[float]) -> float:
     """Lowest test loss (Eq 1) among the evaluations made during training.
 
@@ -91,12 +101,6 @@ def lowest_loss(test_loss: Sequence[float]) -> float:
     in training, which :func:`final_loss` shows.
     """
     return float(np.min(test_loss))
-
-
-def _check_measure(measure: str) -> str:
-    if measure not in MEASURES:
-        raise ValueError(f"unknown loss measure {measure!r}; choose one of {MEASURES}")
-    return measure
 
 
 def neurons_for_loss(n_zs: Sequence[float], losses: Sequence[float], target: float
@@ -186,9 +190,8 @@ class Sweep:
 
     def losses(self, rule: str, measure: str = "final") -> np.ndarray:
         """Losses by one of :data:`MEASURES`, shape ``(n_seeds, len(n_zs))``."""
-        loss = (final_loss if _check_measure(measure) == "final"
-                else lambda result: lowest_loss(result.arrays["test_loss"]))
-        return np.array([[loss(r) for r in self.results[(rule, n)]]
+        return np.array([[measured_loss(r.arrays["test_loss"], measure)
+                          for r in self.results[(rule, n)]]
                          for n in self.n_zs]).T
 
     def mean_loss(self, rule: str, measure: str = "final") -> np.ndarray:
@@ -496,8 +499,7 @@ PAPER_SWEEP = "fig5b"
 
 
 PAPER_SIGMA2 = preset("scenes", "paper").sigma2_final
-"""The paper's final ``sigma^2`` for natural images (rows exported before summaries
-recorded it have this value)."""
+"""The paper's final ``sigma^2`` for natural images."""
 NOISE_SWEEP = "fig5b-noise"
 """Control sweep (``python -m dbcode sweep fig5b-noise --scale paper``): the paper-scale
 networks with the spiking noise annealed to :data:`NOISE_SIGMA2` instead of
@@ -532,8 +534,7 @@ def noise_control(summary: dict, control: dict) -> dict[tuple[str, int], dict]:
     for source in (summary, control):
         for row in source["networks"]:
             if row["seed"] == 0 and row["n_z"] in NOISE_N_ZS and "test_loss" in row:
-                sigma2 = row.get("sigma2_final", PAPER_SIGMA2)
-                rows.setdefault((row["variant"], row["n_z"]), {})[sigma2] = row
+                rows.setdefault((row["variant"], row["n_z"]), {})[row["sigma2_final"]] = row
     return {key: by_sigma for key, by_sigma in sorted(rows.items()) if len(by_sigma) == 2}
 
 
@@ -545,8 +546,8 @@ def noise_control_numbers(pairs: dict[tuple[str, int], dict]) -> dict:
     for (rule, n), by_sigma in pairs.items():
         for sigma2, row in by_sigma.items():
             tag = f"{rule}_n{n}_s{sigma2:g}"
-            out[f"lowest_{tag}"] = lowest_loss(row["test_loss"])
-            out[f"final_{tag}"] = float(row["final_loss"])
+            for measure in MEASURES:
+                out[f"{measure}_{tag}"] = measured_loss(row["test_loss"], measure)
             out[f"onset_{tag}"] = instability_onset(row["test_loss"], row["eval_at"]) or 0
     return out
 
@@ -559,8 +560,8 @@ def noise_control_table(pairs: dict[tuple[str, int], dict]) -> str:
                       for kind in ("lowest", "final"))
     lines = [f"| network | {head} |", "|---" * (1 + 2 * len(sigmas)) + "|"]
     for (rule, n), by_sigma in sorted(pairs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        cells = [f"{lowest_loss(by_sigma[s]['test_loss']):.4f} | {by_sigma[s]['final_loss']:.4f}"
-                 for s in sigmas]
+        cells = [" | ".join(f"{measured_loss(by_sigma[s]['test_loss'], m):.4f}"
+                            for m in ("lowest", "final")) for s in sigmas]
         lines.append(f"| {LABELS[rule]}, $N_z$ = {n} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -638,9 +639,8 @@ def paper_losses(summary: dict, measure: str = "final") -> dict[str, dict[int, n
     :func:`dbcode.sweep.export_summary`) as ``{rule: {N_z: array over seeds}}``."""
     from .sweep import losses_by_condition
 
-    loss = ((lambda row: row["final_loss"]) if _check_measure(measure) == "final"
-            else (lambda row: lowest_loss(row["test_loss"])))
-    return losses_by_condition(summary, lambda row: int(row["n_z"]), RULES, loss)
+    return losses_by_condition(summary, lambda row: int(row["n_z"]), RULES,
+                               lambda row: measured_loss(row["test_loss"], measure))
 
 
 def paper_conditions(summary: dict) -> list[int]:
@@ -713,7 +713,7 @@ def paper_trajectories(summary: dict, n_z: int) -> dict[str, dict]:
             k = int(np.argmin(row["test_loss"]))
             out[row["variant"]] = {
                 "best": row["test_loss"][k], "best_at": row["eval_at"][k],
-                "final": row["final_loss"], "train_rate_hz": row["train_rate_hz"],
+                "final": measured_loss(row["test_loss"]), "train_rate_hz": row["train_rate_hz"],
                 "test_rate_hz": row["rate_hz"], "below_1hz": row["below_1hz_at_test"],
             }
     return out

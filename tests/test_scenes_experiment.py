@@ -128,9 +128,12 @@ def test_mosaic_tiles_fields_with_gaps():
     assert np.isnan(m[8]).all() and np.nanmax(m) == 1.0
 
 
+EVAL_AT = [0, 500_000, 1_000_000, 1_250_000, 1_500_000]
+
+
 def _paper_summary():
-    rows = [{"variant": rule, "n_z": n, "seed": 0, "final_loss": loss, "data": {},
-             "test_loss": [0.07, best, loss], "eval_at": [0, 750_000, 1_500_000],
+    rows = [{"variant": rule, "n_z": n, "seed": 0, "data": {},
+             "test_loss": [0.07, best, loss, loss, loss], "eval_at": EVAL_AT,
              "rate_hz": 25.0, "train_rate_hz": 25.0, "below_1hz_at_test": 0,
              "orientation_median": 0.5, "runtime_s": 600.0}
             for rule, n, best, loss in (("sb", 40, 0.031, 0.03), ("db", 40, 0.018, 0.02),
@@ -163,7 +166,7 @@ def test_paper_summary_tables_losses_by_rule_and_n_z():
     assert "| 40 | 0.0300 | 0.0180 | 0.0300 | 0.0200 | +66.7 % | +50.0 % |" in table
     assert "DB is below SB at every $N_z$ computed so far; at the end" in table
     trajectories = sx.paper_trajectories(summary, 40)
-    assert trajectories["db"]["best"] == 0.018 and trajectories["db"]["best_at"] == 750_000
+    assert trajectories["db"]["best"] == 0.018 and trajectories["db"]["best_at"] == 500_000
     assert trajectories["sb"]["below_1hz"] == 0
 
 
@@ -179,17 +182,15 @@ def test_sigma2_schedule_follows_the_per_step_annealing_rule():
 
 
 def _control_summaries():
-    def row(rule, n, curve, sigma2=None):
-        r = {"variant": rule, "n_z": n, "seed": 0, "final_loss": curve[-1], "data": {},
-             "test_loss": curve, "eval_at": [0, 750_000, 1_500_000]}
-        if sigma2 is not None:
-            r["sigma2_final"] = sigma2
-        return r
-    paper = {"networks": [row("sb", 40, [0.07, 0.028, 0.027]), row("db", 40, [0.07, 0.024, 0.035]),
-                          row("db", 100, [0.07, 0.02, 0.02])]}
-    control = {"networks": [row("sb", 40, [0.07, 0.029, 0.028], sx.NOISE_SIGMA2),
-                            row("db", 40, [0.07, 0.025, 0.024], sx.NOISE_SIGMA2),
-                            row("sb", 60, [0.07, 0.026, 0.026], sx.NOISE_SIGMA2)]}
+    def row(rule, n, curve, sigma2):
+        return {"variant": rule, "n_z": n, "seed": 0, "data": {}, "test_loss": curve,
+                "eval_at": EVAL_AT, "sigma2_final": sigma2}
+    paper = {"networks": [row("sb", 40, [0.07, 0.028, 0.027, 0.027, 0.027], sx.PAPER_SIGMA2),
+                          row("db", 40, [0.07, 0.024, 0.035, 0.035, 0.035], sx.PAPER_SIGMA2),
+                          row("db", 100, [0.07, 0.02, 0.02, 0.02, 0.02], sx.PAPER_SIGMA2)]}
+    control = {"networks": [row("sb", 40, [0.07, 0.029, 0.028, 0.028, 0.028], sx.NOISE_SIGMA2),
+                            row("db", 40, [0.07, 0.025, 0.024, 0.024, 0.024], sx.NOISE_SIGMA2),
+                            row("sb", 60, [0.07, 0.026, 0.026, 0.026, 0.026], sx.NOISE_SIGMA2)]}
     return paper, control
 
 
@@ -205,16 +206,26 @@ def test_noise_control_pairs_each_network_with_its_control():
     assert list(pairs) == [("db", 40), ("sb", 40)]  # sb 60 has no paper-scale partner
     assert set(pairs["db", 40]) == {sx.PAPER_SIGMA2, sx.NOISE_SIGMA2}
     numbers = sx.noise_control_numbers(pairs)
-    assert numbers["final_db_n40_s0.13"] == 0.035 and numbers["lowest_db_n40_s0.13"] == 0.024
-    assert numbers["final_db_n40_s0.18"] == 0.024
+    assert numbers["final_db_n40_s0.13"] == pytest.approx(0.035)
+    assert numbers["lowest_db_n40_s0.13"] == 0.024
+    assert numbers["final_db_n40_s0.18"] == pytest.approx(0.024)
     table = sx.noise_control_table(pairs)
     assert "| SB, $N_z$ = 40 | 0.0270 | 0.0270 | 0.0280 | 0.0280 |" in table
     assert "| DB, $N_z$ = 40 | 0.0240 | 0.0350 | 0.0240 | 0.0240 |" in table
-    assert numbers["onset_db_n40_s0.13"] == 1_500_000 and numbers["onset_db_n40_s0.18"] == 0
+    assert numbers["onset_db_n40_s0.13"] == 1_000_000 and numbers["onset_db_n40_s0.18"] == 0
     assert sx.noise_onset(pairs) == (
-        "DB's test loss first rose 20 % above its lowest with 40 neurons after 1.5 million "
+        "DB's test loss first rose 20 % above its lowest with 40 neurons after 1.0 million "
         "presentations with $\\sigma^2 \\to$ 0.13, not before the end with "
         "$\\sigma^2 \\to$ 0.18.")
     fig = sx.plot_noise_control(pairs)
     assert len(fig.axes) == 2  # one panel and its sigma^2 axis
     assert len(fig.axes[0].lines) == 4 and len(fig.axes[1].lines) == 4
+
+
+def test_noise_control_caption_names_both_final_noise_levels():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "book" / "scenes.md").read_text()
+    caption = text[text.index("**The noise control"):text.index("name: fig-scenes-noise")]
+    for sigma2 in (sx.PAPER_SIGMA2, sx.NOISE_SIGMA2):
+        assert f"{sigma2:g}" in caption
