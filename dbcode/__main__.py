@@ -8,6 +8,7 @@ chapters       list the files of ``_toc.yml`` and whether they are notebooks
 sweep          run a named sweep of networks (e.g. fig4b) on Dask, resumably
 status         progress of a named sweep in the result store, with projected time
 export         write the summary of a sweep's finished networks to results/<scale>/<name>.json
+fingerprint    digests of the data and of short networks (compare across machines)
 
 Adding a command: write ``configure(parser)`` and ``run(args) -> int`` and add a
 :class:`Command` to :data:`COMMANDS`.
@@ -216,6 +217,39 @@ def _run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- fingerprint
+def _configure_fingerprint(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", type=Path, default=None,
+                        help="also write the digests to this JSON file")
+    parser.add_argument("--compare", type=Path, default=None,
+                        help="compare with the digests in this JSON file (exit 1 if any differ)")
+
+
+def _run_fingerprint(args: argparse.Namespace) -> int:
+    import json
+
+    from dbcode.fingerprint import fingerprint
+
+    if args.compare is not None and not args.compare.is_file():
+        print(f"dbcode fingerprint: no file {args.compare}", file=sys.stderr)
+        return 2
+    digests = fingerprint()
+    for name, arrays in digests.items():
+        print(f"{name:28s} " + " ".join(f"{k}={v}" for k, v in arrays.items()))
+    if args.json is not None:
+        args.json.write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n")
+    if args.compare is not None:
+        reference = json.loads(args.compare.read_text())
+        differ = sorted(f"{name}.{k}" for name in set(reference) | set(digests)
+                        for k in set(reference.get(name, {})) | set(digests.get(name, {}))
+                        if reference.get(name, {}).get(k) != digests.get(name, {}).get(k))
+        if differ:
+            print(f"{len(differ)} digest(s) differ from {args.compare}: " + ", ".join(differ))
+            return 1
+        print(f"all digests equal those in {args.compare}")
+    return 0
+
+
 COMMANDS: list[Command] = [
     Command(
         "build",
@@ -236,6 +270,8 @@ COMMANDS: list[Command] = [
             _configure_sweep_common, _run_status),
     Command("export", "write a summary of a sweep's finished networks (committed record)",
             _configure_sweep_common, _run_export),
+    Command("fingerprint", "digests of the data and of short networks of every rule",
+            _configure_fingerprint, _run_fingerprint),
 ]
 
 

@@ -14,17 +14,22 @@ With ``exact=True`` every step is flushed on its own and the kernel reproduces
 :func:`dbcode.rules.reference_step` to float precision. In the event-driven mode
 (``exact=False``) the weights that enter the potentials and the updates are those of
 the last event (at most one inter-spike interval old), the scheme of the authors'
-simulations; ``tests/test_kernels.py`` bounds its effect on weights and loss.
+simulations; ``tests/test_engine.py`` bounds its effect on weights and loss.
 
 Homeostasis and annealing are applied every step in both modes.
+
+Every function is compiled without ``fastmath`` and computes its sums in an order
+written out in the code (interleaved partial sums, see :func:`dbcode.fpmath.dot`), and
+the spike probability uses :func:`dbcode.fpmath.exp` rather than the C library: the
+same seed gives the same bits on every x86-64 CPU (``tests/test_reproducibility.py``).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
+
+from .fpmath import dot, exp, exp_lower_bound, matvec
 
 SB, DB, DB_SLOW, DB_SIM = 0, 1, 2, 3
 VARIANT_CODES = {"sb": SB, "db": DB, "db-slow": DB_SLOW, "db-simultaneous": DB_SIM}
@@ -36,36 +41,38 @@ R_F, R_D, R_W, R_B, R_FBAR, R_DECAY, R_SIGMA = range(7)
 S_N, S_A1, S_AA, S_A2, S_B1, S_BA, S_B2, S_AB = range(8)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, inline="always")
+def spikes(u, uniform):
+    """Whether a neuron with potential ``u`` spikes, given its uniform random number:
+    ``uniform < sigmoid(u)``, decided as ``uniform (1 + exp(-u)) < 1`` (Eq 2/11).
+
+    Most steps are decided without the exponential: ``exp_lower_bound(-u) <=
+    exp(-u)`` and rounding is monotonic, so ``uniform (1 + bound) >= 1`` already
+    means no spike. The decision is the same bit for bit.
+    """
+    bound = exp_lower_bound(-u)
+    if uniform * (1.0 + bound) >= 1.0:
+        return False
+    return uniform * (1.0 + exp(-u)) < 1.0
+
+
+@njit(cache=True)
 def _floored(f, floor):
     if f < 0.0:
         return min(f, -floor)
     return max(f, floor)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _dendritic_inhibition(W3, zA, out):
     """out[j, i] = sum_k W3[j, i, k] zA[k] (local inhibition of each dendrite)."""
     n_z, n_x, _ = W3.shape
     for j in range(n_z):
         for i in range(n_x):
-            acc = 0.0
-            for k in range(n_z):
-                acc += W3[j, i, k] * zA[k]
-            out[j, i] = acc
+            out[j, i] = dot(W3[j, i], zA)
 
 
-@njit(cache=True, fastmath=True)
-def _matvec(M, v, out):
-    """out = M v."""
-    for i in range(M.shape[0]):
-        acc = 0.0
-        for k in range(M.shape[1]):
-            acc += M[i, k] * v[k]
-        out[i] = acc
-
-
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _flush(variant, zA, zB, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates, floor,
            Dz, Fz, Fxp, Fdx, WzA, work_r, work_v, work_drive, work_zx):
     """Apply the summed updates of a window (or of one step) with frozen weights.
@@ -131,11 +138,8 @@ def _flush(variant, zA, zB, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates, floor
         # Eq 5/9 with the decoder estimated by F^T: dF = eta_F z (x - F^T z)^T
         if eta_F != 0.0:
             v = work_v
-            fz_xp = 0.0
-            fz_dx = 0.0
+            fz_xp, fz_dx = dot(Fz, xp), dot(Fz, dx)
             for i in range(n_x):
-                fz_xp += Fz[i] * xp[i]
-                fz_dx += Fz[i] * dx[i]
                 v[i] = b1 * xp[i] + ba * dx[i] - b2 * Fz[i]
             for j in range(n_z):
                 zj = zB[j]
@@ -174,21 +178,15 @@ def _flush(variant, zA, zB, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates, floor
         _input_drive(F, xp, dx, Fxp, Fdx)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _input_drive(F, xp, dx, Fxp, Fdx):
     """Fxp = F xp, Fdx = F dx."""
-    n_z, n_x = F.shape
-    for j in range(n_z):
-        a = 0.0
-        b = 0.0
-        for i in range(n_x):
-            a += F[j, i] * xp[i]
-            b += F[j, i] * dx[i]
-        Fxp[j] = a
-        Fdx[j] = b
+    for j in range(F.shape[0]):
+        Fxp[j] = dot(F[j], xp)
+        Fdx[j] = dot(F[j], dx)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _decode(Dt, z, out):
     """Read-out ``out = D z`` from the transposed decoder ``Dt`` (or ``F^T z`` from
     ``F``)."""
@@ -201,7 +199,7 @@ def _decode(Dt, z, out):
             out[i] += g * Dt[k, i]
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _refresh(variant, F, Dt, W, W3, z0, Wz0, c, Dz0, Fz0):
     """Recompute the products with the base traces ``z0`` after they or the weights
     changed: ``Dz0 = D z0``, ``Fz0 = F^T z0`` (DB), the inhibitory drive ``Wz0 = W z0``
@@ -213,7 +211,7 @@ def _refresh(variant, F, Dt, W, W3, z0, Wz0, c, Dz0, Fz0):
     _inhibition_of_base(variant, F, Dt, W, W3, z0, Wz0, c, Dz0)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _advance_base(variant, z0, lw, spike, F, Dt, W, W3, rates, Wz0, c, Dz0, Fz0,
                   work_r, work_v, work_drive):
     """After a window flush with base ``z0`` (``zA = zB = z0``), move the base to
@@ -222,9 +220,7 @@ def _advance_base(variant, z0, lw, spike, F, Dt, W, W3, rates, Wz0, c, Dz0, Fz0,
     of the decoder update, and likewise ``F'^T z0'`` (DB) and ``W' z0'`` (SB). Analytic
     DB's inhibition ``-F' D' z0'`` and its diagonal still need one pass over ``F``."""
     n_z, n_x = F.shape
-    zz = 0.0
-    for k in range(n_z):
-        zz += z0[k] * z0[k]
+    zz = dot(z0, z0)
     for i in range(n_x):
         Dz0[i] = lw * (Dz0[i] + work_r[i] * zz)
     if variant == DB:
@@ -257,23 +253,20 @@ def _advance_base(variant, z0, lw, spike, F, Dt, W, W3, rates, Wz0, c, Dz0, Fz0,
         _inhibition_of_base(variant, F, Dt, W, W3, z0, Wz0, c, Dz0)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _inhibition_of_base(variant, F, Dt, W, W3, z0, Wz0, c, Dz0):
     """``Wz0 = W z0`` and ``c = diag(W)/4`` for the somatic inhibition of each variant
     (``Dz0 = D z0`` must be current)."""
     n_z, n_x = F.shape
     if variant == SB:
-        _matvec(W, z0, Wz0)
+        matvec(W, z0, Wz0)
         for j in range(n_z):
             c[j] = W[j, j] / 4.0
     elif variant == DB:
         # W = -F D: W z0 = -F (D z0) and W_jj = -sum_i F_ji D_ij, without forming W
         for j in range(n_z):
-            acc = 0.0
-            diag = 0.0
-            for i in range(n_x):
-                acc += F[j, i] * Dz0[i]
-                diag += F[j, i] * Dt[j, i]
+            acc = dot(F[j], Dz0)
+            diag = dot(F[j], Dt[j])
             Wz0[j] = -acc
             c[j] = -diag / 4.0
     else:
@@ -281,22 +274,13 @@ def _inhibition_of_base(variant, F, Dt, W, W3, z0, Wz0, c, Dz0):
             acc = 0.0
             diag = 0.0
             for i in range(n_x):
-                for k in range(n_z):
-                    acc += W3[j, i, k] * z0[k]
+                acc += dot(W3[j, i], z0)
                 diag += W3[j, i, j]
             Wz0[j] = acc
             c[j] = diag / 4.0
 
 
-@njit(cache=True, fastmath=True)
-def _dot(a, b):
-    acc = 0.0
-    for i in range(a.shape[0]):
-        acc += a[i] * b[i]
-    return acc
-
-
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def run_presentations(
     variant, images, order, x_start, uniforms, n_steps, n_fade,
     F, Dt, W, W3, Fbar, b, z, sigma_box,
@@ -357,6 +341,7 @@ def run_presentations(
     one = np.ones(8)
     gram = np.zeros(3)
     Dz = np.zeros(n_x)
+    resid = np.zeros(n_x)
     WzA = np.zeros(n_z)
     Fz0 = np.zeros(n_x)
     Fz = np.zeros(n_x)
@@ -376,15 +361,15 @@ def run_presentations(
             dx[i] = x_new[i] - xp[i]
         _input_drive(F, xp, dx, Fxp, Fdx)
         _refresh(variant, F, Dt, W, W3, z0, Wz0, c, Dz0, Fz0)
-        pp = _dot(xp, xp)
-        pd = _dot(xp, dx)
-        dd = _dot(dx, dx)
+        pp = dot(xp, xp)
+        pd = dot(xp, dx)
+        dd = dot(dx, dx)
         gram[0] = pp
         gram[1] = pd
         gram[2] = dd
-        qp = _dot(xp, Dz0)
-        qd = _dot(dx, Dz0)
-        rr = _dot(Dz0, Dz0)
+        qp = dot(xp, Dz0)
+        qd = dot(dx, Dz0)
+        rr = dot(Dz0, Dz0)
         w = 1.0  # z(t-1) = w z0 within the current window
         sums[:] = 0.0
         loss_sum = 0.0
@@ -399,7 +384,7 @@ def run_presentations(
                     u = (exc + inh) * inv_s2 + b[j]
                 else:
                     u = (exc + inh + b[j]) * inv_s2
-                if uniforms[t, j] * (1.0 + math.exp(-u)) < 1.0:
+                if spikes(u, uniforms[t, j]):
                     spike[j] = 1.0
                     any_spike = True
                     count_out[p, j] += 1
@@ -425,9 +410,9 @@ def run_presentations(
                 _advance_base(variant, z0, lam * w, spike, F, Dt, W, W3, rates, Wz0, c, Dz0,
                               Fz0, work_r, work_v, work_drive)
                 w = 1.0
-                qp = _dot(xp, Dz0)
-                qd = _dot(dx, Dz0)
-                rr = _dot(Dz0, Dz0)
+                qp = dot(xp, Dz0)
+                qd = dot(dx, Dz0)
+                rr = dot(Dz0, Dz0)
                 loss_sum += (pp + 2.0 * a * pd + a * a * dd - 2.0 * (qp + a * qd) + rr) * inv_2nx
             elif any_spike or (exact and learning):
                 if sums[S_N] > 0.0:
@@ -440,16 +425,14 @@ def run_presentations(
                     zB[j] = lam * zA[j] + spike[j]
                 # the loss of this step uses z(t) and the decoder before its update
                 _decode(Dt, zB, Dz)
-                step_loss = 0.0
                 for i in range(n_x):
-                    acc = xp[i] + a * dx[i] - Dz[i]
-                    step_loss += acc * acc
-                loss_sum += step_loss * inv_2nx
+                    resid[i] = xp[i] + a * dx[i] - Dz[i]
+                loss_sum += dot(resid, resid) * inv_2nx
                 if learning:
                     one[S_AA] = a
                     one[S_BA] = a
                     if variant == SB:
-                        _matvec(W, zA, WzA)
+                        matvec(W, zA, WzA)
                     if variant == DB:
                         _decode(F, zB, Fz)
                     _flush(variant, zA, zB, one, xp, dx, gram, F, Dt, W, W3, Fbar, rates,
@@ -459,9 +442,9 @@ def run_presentations(
                 w = 1.0
                 if learning or any_spike:
                     _refresh(variant, F, Dt, W, W3, z0, Wz0, c, Dz0, Fz0)
-                    qp = _dot(xp, Dz0)
-                    qd = _dot(dx, Dz0)
-                    rr = _dot(Dz0, Dz0)
+                    qp = dot(xp, Dz0)
+                    qd = dot(dx, Dz0)
+                    rr = dot(Dz0, Dz0)
             else:
                 wb = w * lam
                 # ||xp + a dx - wb D z0||^2 from cached dot products

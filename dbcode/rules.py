@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import fpmath
 from .params import PHASE_LEARNING, Params
 
 
@@ -66,7 +67,7 @@ def membrane_potential(
 
 def optimal_inhibition(F: np.ndarray, D: np.ndarray) -> np.ndarray:
     """Inhibition that balances the soma for decoder ``D``: ``W = -F D`` (SI Eq 13)."""
-    return -F @ D
+    return -fpmath.matmul(F, D)
 
 
 def dendritic_potentials(F: np.ndarray, W3: np.ndarray, x: np.ndarray, z_prev: np.ndarray):
@@ -186,7 +187,7 @@ def initial_state(params: Params, n_x: int, rng: np.random.Generator) -> Network
     if params.init == "small":
         F = 0.01 * (0.5 + rng.random((n_z, n_x)))
     elif params.init == "mnist":
-        F = np.exp(np.maximum(0.0, 0.3 * rng.standard_normal((n_z, n_x)) - 0.2)) - 0.99
+        F = fpmath.exp_array(np.maximum(0.0, 0.3 * rng.standard_normal((n_z, n_x)) - 0.2)) - 0.99
     W = np.zeros((n_z, n_z))
     W3 = np.zeros((n_z, n_x, n_z)) if params.is_dendritic else np.zeros((0, 0, 0))
     if params.init == "mnist":
@@ -195,9 +196,9 @@ def initial_state(params: Params, n_x: int, rng: np.random.Generator) -> Network
             W3[np.arange(n_z), :, np.arange(n_z)] = -(F * F)
     Fbar = F * F if params.variant == "db-slow" else np.zeros((0, 0))
     p = params.rho * params.dt / 1000.0
-    logit = np.log(p / (1.0 - p))
+    logit = fpmath.logit(p)
     sigma = params.sigma_init if params.eta_sigma > 0 else float(np.sqrt(params.sigma2_final))
-    b0 = logit if params.bias_outside else sigma**2 * logit
+    b0 = logit if params.bias_outside else sigma * sigma * logit
     return NetworkState(
         F=F, D=np.zeros((n_x, n_z)), W=W, W3=W3, Fbar=Fbar, b=np.full(n_z, b0),
         z=np.zeros(n_z), sigma=float(sigma),
@@ -267,7 +268,7 @@ def reference_step(
     sigma2 = state.sigma**2
     u = membrane_potential(ubar, c, state.b, sigma2, params.bias_outside)
     s = (uniforms < spike_probability(u)).astype(float)
-    z = trace_update(z_prev, s, np.exp(-params.dt / params.tau))
+    z = trace_update(z_prev, s, fpmath.exp(-params.dt / params.tau))
     loss = decoder_loss(x, D, z)
 
     dD = decoder_update(D, x, z, rates.D)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import kernels
+from . import fpmath, kernels
 from .params import ParameterError, Params
 from .progress import progress_bar
 from .rules import NetworkState, Rates, initial_state, optimal_inhibition
@@ -126,7 +126,7 @@ def run_segment(
         kernels.VARIANT_CODES[params.variant], images, np.asarray(order, dtype=np.int64),
         np.ascontiguousarray(x_start, dtype=float), uniforms, n_steps, params.fade_steps,
         state.F, Dt, state.W, W3, Fbar, state.b, state.z, sigma_box,
-        rate_vector(rates), float(np.exp(-params.dt / params.tau)),
+        rate_vector(rates), fpmath.exp(-params.dt / params.tau),
         params.rho * params.dt / 1000.0, params.sigma2_final, params.F_floor,
         params.bias_outside, exact, loss, counts,
         rec["s"], rec["z"], rec["exc"], rec["inh"], rec["u"],

@@ -188,3 +188,29 @@ def test_same_seed_same_numbers_and_independent_seeds(bars):
     c = train(p, bars.train, bars.test, seed=8, progress=False)
     assert np.array_equal(a.state.F, b.state.F) and np.array_equal(a.test_loss, b.test_loss)
     assert not np.array_equal(a.state.F, c.state.F)
+
+
+def test_the_spike_shortcut_decides_as_the_sigmoid_does():
+    """The kernel skips the exponential when a lower bound already rules out a spike;
+    the decision must be that of ``uniform (1 + exp(-u)) < 1`` in every case, also for
+    random numbers one bit either side of the spike probability."""
+    from numba import njit
+
+    from dbcode import fpmath
+    from dbcode.kernels import spikes
+
+    @njit
+    def disagreements(u, uniform):
+        n = 0
+        for i in range(u.size):
+            if spikes(u[i], uniform[i]) != (uniform[i] * (1.0 + fpmath.exp(-u[i])) < 1.0):
+                n += 1
+        return n
+
+    rng = np.random.default_rng(5)
+    u = np.concatenate([rng.uniform(-800, 800, 10**6), rng.normal(0, 10, 10**6),
+                        [np.inf, -np.inf, np.nan, 0.0]])
+    at_threshold = 1.0 / (1.0 + fpmath.exp_array(-u))
+    for uniform in (rng.random(u.size), at_threshold, np.nextafter(at_threshold, 0),
+                    np.nextafter(at_threshold, 1)):
+        assert disagreements(u, uniform) == 0

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from skimage.transform import resize_local_mean
 
+from .. import fpmath
 from . import Dataset, data_dir
 
 SIDE = 16
@@ -192,8 +192,30 @@ def download_mnist(cache_dir: str | os.PathLike | None = None) -> Path:
     return cache_dir
 
 
+def area_weights(n: int, m: int) -> np.ndarray:
+    """``(m, n)`` matrix that averages ``n`` pixels into ``m``: row ``p`` weighs input
+    pixel ``i`` by the length of ``[i, i + 1)`` inside ``[p n/m, (p + 1) n/m)``,
+    divided by ``n/m`` (rows sum to 1). Computed in exact fractions."""
+    from fractions import Fraction
+
+    width = Fraction(n, m)
+    weights = np.zeros((m, n))
+    for p in range(m):
+        lo, hi = p * width, (p + 1) * width
+        for i in range(int(lo), min(n, int(np.ceil(hi)))):
+            overlap = min(hi, i + 1) - max(lo, i)
+            if overlap > 0:
+                weights[p, i] = float(overlap / width)
+    return weights
+
+
 def downscale(images: np.ndarray, side: int = SIDE) -> np.ndarray:
     """Area-average 28 x 28 digits to ``side x side`` pixels with values in [0, 1].
+
+    Each output pixel is the mean of the input over its area (what
+    ``skimage.transform.resize_local_mean`` computes), as ``A X A^T`` with the weights
+    of :func:`area_weights` and products in a fixed order (:func:`dbcode.fpmath.matmul`),
+    so that the pixels have the same bits on every CPU.
 
     Parameters
     ----------
@@ -207,9 +229,11 @@ def downscale(images: np.ndarray, side: int = SIDE) -> np.ndarray:
     np.ndarray
         Float64 array of shape ``(n, side * side)``.
     """
-    stack = np.moveaxis(np.asarray(images, dtype=np.float64) / 255.0, 0, -1)
-    small = resize_local_mean(stack, (side, side), channel_axis=-1, preserve_range=True)
-    return np.clip(np.moveaxis(small, -1, 0), 0.0, 1.0).reshape(len(images), side * side)
+    stack = np.asarray(images, dtype=np.float64) / 255.0
+    rows, cols = stack.shape[1:]
+    A, B = area_weights(rows, side), area_weights(cols, side)
+    small = np.stack([fpmath.matmul(fpmath.matmul(A, image), B.T) for image in stack])
+    return np.clip(small, 0.0, 1.0).reshape(len(images), side * side)
 
 
 @functools.lru_cache(maxsize=1)

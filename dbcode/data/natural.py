@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from scipy.special import expit
 
+from .. import fpmath
 from . import Dataset, data_dir
 
 PATCH = 8
@@ -74,7 +74,8 @@ def onoff_transform(v: np.ndarray) -> np.ndarray:
         ``sigmoid(16 (-v - 0.15))``, all in (0, 1).
     """
     v = np.asarray(v, dtype=np.float64)
-    return np.concatenate([expit(GAIN * (v - OFFSET)), expit(GAIN * (-v - OFFSET))], axis=-1)
+    return np.concatenate([fpmath.expit_array(GAIN * (v - OFFSET)),
+                           fpmath.expit_array(GAIN * (-v - OFFSET))], axis=-1)
 
 
 def receptive_field(F_row: np.ndarray) -> np.ndarray:
@@ -123,8 +124,11 @@ def whiten(images: np.ndarray, f0_fraction: float = 0.4, variance: float = 0.1) 
     if images.shape[-2] != n:
         raise ValueError(f"images must be square, got shape {images.shape[-2:]}")
     fy, fx = np.meshgrid(np.fft.fftfreq(n, 1.0 / n), np.fft.fftfreq(n, 1.0 / n), indexing="ij")
-    f = np.hypot(fx, fy)
-    kernel = f * np.exp(-((f / (f0_fraction * n)) ** 4))
+    f = np.sqrt(fx * fx + fy * fy)
+    q = f / (f0_fraction * n)
+    q2 = q * q
+    # fpmath.exp, not np.exp: NumPy's exp rounds differently on CPUs with AVX-512
+    kernel = f * fpmath.exp_array(-(q2 * q2))
     white = np.fft.ifft2(np.fft.fft2(images) * kernel).real
     return white * np.sqrt(variance / white.var(axis=(-2, -1), keepdims=True))
 
@@ -143,14 +147,20 @@ def offline_raw_images(size: int = IMAGE_SIZE) -> np.ndarray:
         Array of shape ``(10, size, size)`` with values in [0, 1], in the order of
         :data:`OFFLINE_PHOTOS`.
     """
-    from skimage.color import rgb2gray
     from skimage.transform import resize
     from skimage.util import img_as_float
 
     images = []
     for name in OFFLINE_PHOTOS:
-        photo = _load_photo(name)
-        grey = rgb2gray(photo) if photo.ndim == 3 else img_as_float(photo)
+        photo = img_as_float(_load_photo(name))
+        if photo.ndim == 3:
+            # the luminance weights of skimage.color.rgb2gray, summed in a fixed order
+            # (rgb2gray's matrix product goes to OpenBLAS, whose rounding depends on
+            # the CPU)
+            r, g, b = photo[..., 0], photo[..., 1], photo[..., 2]
+            grey = (0.2125 * r + 0.7154 * g) + 0.0721 * b
+        else:
+            grey = photo
         h, w = grey.shape
         side = min(h, w)
         top, left = (h - side) // 2, (w - side) // 2
