@@ -159,12 +159,25 @@ def _run_chapters(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- sweeps
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _configure_sweep_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", help="sweep name, e.g. fig4b")
+    from dbcode.sweep import SWEEPS
+
+    parser.add_argument("name", choices=sorted(SWEEPS), metavar="NAME",
+                        help=f"sweep name: {', '.join(sorted(SWEEPS))}")
     parser.add_argument("--scale", choices=("ci", "paper"), default="ci")
-    parser.add_argument("--seeds", type=int, default=None,
-                        help="seeds per condition (default: the scale's)")
-    parser.add_argument("--workers", type=int, default=None,
+    parser.add_argument("--seeds", type=_positive_int, default=None,
+                        help="seeds per condition, at least 1 (default: the sweep's)")
+    parser.add_argument("--workers", type=_positive_int, default=None,
                         help="worker processes of the local cluster (default: one per core)")
     parser.add_argument("--store", type=Path, default=None,
                         help="result store folder (default: DBCODE_CACHE or .cache/dbcode)")
@@ -212,9 +225,19 @@ def _run_export(args: argparse.Namespace) -> int:
         print("dbcode export: run from a source checkout (results/ lives there)",
               file=sys.stderr)
         return 2
-    summary = sweep.export_summary(jobs, store, path)
+    try:
+        summary = sweep.export_summary(jobs, store, path, force=args.force)
+    except sweep.RecordShrinks as exc:
+        print(f"python -m dbcode export: {exc}", file=sys.stderr)
+        return 1
     print(f"{summary['done']} of {summary['total']} networks written to {path}")
     return 0
+
+
+def _configure_export(parser: argparse.ArgumentParser) -> None:
+    _configure_sweep_common(parser)
+    parser.add_argument("--force", action="store_true",
+                        help="replace the committed record even if it has more networks")
 
 
 # --------------------------------------------------------------------------- fingerprint
@@ -269,7 +292,7 @@ COMMANDS: list[Command] = [
     Command("status", "show how much of a named sweep is done and the projected time",
             _configure_sweep_common, _run_status),
     Command("export", "write a summary of a sweep's finished networks (committed record)",
-            _configure_sweep_common, _run_export),
+            _configure_export, _run_export),
     Command("fingerprint", "digests of the data and of short networks of every rule",
             _configure_fingerprint, _run_fingerprint),
 ]
@@ -291,8 +314,14 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    from dbcode.params import ParameterError
+    from dbcode.sweep import SchedulerUnreachable
+
     try:
         return int(args._run(args) or 0)
+    except (ParameterError, SchedulerUnreachable, FileNotFoundError) as exc:
+        print(f"python -m dbcode {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.split(".")[0] in _BOOK_MODULES:
             print(

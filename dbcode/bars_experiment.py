@@ -22,7 +22,7 @@ from .analysis import best_matches, distinct_features
 from .cache import Result
 from .data.bars import N_BARS, SIDE, bar_templates, partner, sample_bar_ids, render_bars
 from .experiments import Job, run_sweep
-from .params import VARIANTS, preset
+from .params import VARIANTS, check_count, check_scale, preset
 
 C_GRID = {
     "ci": (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
@@ -84,8 +84,9 @@ def sweep_jobs(scale: str, seed: int = 0, *, c_values: Sequence[float] | None = 
     overrides : dict, optional
         Parameter changes on top of :func:`run_overrides`.
     """
+    check_scale(scale)
     c_values = C_GRID[scale] if c_values is None else c_values
-    n_seeds = N_SEEDS[scale] if n_seeds is None else n_seeds
+    n_seeds = N_SEEDS[scale] if n_seeds is None else check_count(n_seeds, "n_seeds")
     base = run_overrides(scale, overrides)
     return [
         Job("bars", scale, seed=seed + k, overrides={**base, "variant": v},

@@ -2,7 +2,7 @@
 
 Chapters of the book call :func:`cached` with the parameters of an expensive run; the
 result is computed once and then loaded from disk until the parameters, the seed or
-the source code of :mod:`dbcode` change.
+the simulation code (:func:`~dbcode.codeversion.code_version`) changes.
 
 An entry consists of two files in the store's root:
 
@@ -30,9 +30,11 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import math
 import os
 import platform
 import re
+import socket
 import tempfile
 import time
 import warnings
@@ -46,6 +48,8 @@ from typing import IO, Any
 import numpy as np
 
 import dbcode
+
+from .codeversion import code_version
 
 __all__ = [
     "Result",
@@ -62,36 +66,6 @@ __all__ = [
 PACKAGE_DIR = Path(dbcode.__file__).resolve().parent
 KIND_PATTERN = re.compile(r"^[A-Za-z0-9_.]+(?:-[A-Za-z0-9_.]+)*$")
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+-[0-9a-f]{24}$")
-
-
-SIMULATION_SOURCES = ("params.py", "rules.py", "kernels.py", "simulate.py",
-                      "experiments.py", "data")
-"""The parts of the package that determine a simulation's result. Editing anything
-else (plotting, the pipeline, chapter helpers) keeps cached results valid."""
-
-
-def code_version() -> str:
-    """Short hash of the source of the modules that determine simulation results
-    (:data:`SIMULATION_SOURCES`).
-
-    Any edit of those modules changes the hash and so invalidates all cached results.
-
-    Returns
-    -------
-    str
-        12 hexadecimal characters.
-    """
-    digest = hashlib.sha256()
-    paths = []
-    for name in SIMULATION_SOURCES:
-        target = PACKAGE_DIR / name
-        paths += sorted(target.rglob("*.py")) if target.is_dir() else [target]
-    for path in paths:
-        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-        digest.update(b"\0")
-    return digest.hexdigest()[:12]
 
 
 def git_commit() -> str | None:
@@ -138,7 +112,7 @@ def to_jsonable(obj: Any, hash_arrays: bool = True) -> Any:
     if isinstance(obj, (set, frozenset)):
         return sorted(to_jsonable(v, hash_arrays) for v in obj)
     if isinstance(obj, np.ndarray) and not hash_arrays:
-        return obj.tolist()
+        return to_jsonable(obj.tolist(), hash_arrays)
     if isinstance(obj, np.ndarray):
         data = np.ascontiguousarray(obj)
         return {
@@ -147,16 +121,18 @@ def to_jsonable(obj: Any, hash_arrays: bool = True) -> Any:
             "sha256": hashlib.sha256(data.tobytes()).hexdigest(),
         }
     if isinstance(obj, np.generic):
-        return obj.item()
+        return to_jsonable(obj.item(), hash_arrays)
     if isinstance(obj, os.PathLike):
         return os.fspath(obj)
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None  # strict JSON has no NaN or infinity; results flag what it means
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     raise TypeError(f"cannot convert {type(obj).__name__} to a cache key or JSON: {obj!r}")
 
 
 def _canonical_json(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def key_for(kind: str, params: Any, seed: Any) -> str:
@@ -176,7 +152,7 @@ def key_for(kind: str, params: Any, seed: Any) -> str:
     -------
     str
         ``"<kind>-<24 hex digits>"``, a hash of kind, parameters, seed and
-        :func:`code_version`.
+        :func:`~dbcode.codeversion.code_version`.
     """
     if not KIND_PATTERN.match(kind):
         raise ValueError(f"kind must match {KIND_PATTERN.pattern}, got {kind!r}")
@@ -363,7 +339,7 @@ class ResultStore:
         with _temporary(self.root, npz.name) as (npz_file, npz_tmp):
             with _temporary(self.root, sidecar.name) as (json_file, json_tmp):
                 np.savez_compressed(npz_file, **arrays)  # recorded spikes compress ~10x
-                json_file.write(json.dumps(record, indent=1, sort_keys=True).encode())
+                json_file.write(json.dumps(record, indent=1, sort_keys=True, allow_nan=False).encode())
                 for handle in (npz_file, json_file):
                     handle.flush()
                     os.fsync(handle.fileno())
@@ -378,15 +354,89 @@ class ResultStore:
             path.unlink(missing_ok=True)
 
     def clear(self) -> None:
-        """Remove all entries and left-over temporary files (nothing else)."""
+        """Remove all entries, claims and left-over temporary files (nothing else)."""
         if not self.root.is_dir():
             return
         for path in self.root.iterdir():
             stem, suffix = path.stem, path.suffix
-            is_entry = suffix in (".npz", ".json") and KEY_PATTERN.match(stem)
+            is_entry = suffix in (".npz", ".json", ".claim") and KEY_PATTERN.match(stem)
             is_temp = path.name.startswith(".") and path.name.endswith(".tmp")
             if path.is_file() and (is_entry or is_temp):
                 path.unlink()
+
+    @contextmanager
+    def claim(self, key: str, *, poll_s: float = 1.0, notify: Callable[[str], None] | None = None
+              ) -> Iterator[None]:
+        """Hold the claim on computing ``key``: one process at a time computes an entry.
+
+        The claim is a file ``<key>.claim`` created atomically (``O_EXCL``) with the
+        claimant's host, process id and start time. While another live process holds
+        it, this waits (polling every ``poll_s`` seconds, telling ``notify`` once who
+        computes it); the caller then finds the entry in the store instead of
+        computing it again. A claim left by a process that died (same host, process
+        gone) or older than :data:`STALE_CLAIM_S` is taken over.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / f"{self._paths(key)[1].stem}.claim"
+        told = False
+        while True:
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = _read_claim(path)
+                if holder is None or _claim_is_stale(holder):
+                    path.unlink(missing_ok=True)
+                    continue
+                if not told and notify is not None:
+                    notify(f"{key} is being computed by process {holder.get('pid')} on "
+                           f"{holder.get('host')} since {holder.get('started')}; waiting for it")
+                    told = True
+                time.sleep(poll_s)
+                continue
+            with os.fdopen(fd, "w") as fh:
+                json.dump({"host": socket.gethostname(), "pid": os.getpid(),
+                           "started": _now_iso(), "time": time.time()}, fh)
+            break
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+
+
+STALE_CLAIM_S = 24 * 3600.0
+"""Age after which a claim from another host is taken over (a paper-scale network takes
+at most a few hours)."""
+
+
+def _read_claim(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}  # released meanwhile: try again
+    except (OSError, ValueError):
+        # being written this instant, or garbage: garbage older than a minute is stale
+        try:
+            return None if time.time() - path.stat().st_mtime > 60 else {}
+        except FileNotFoundError:
+            return {}
+
+
+def _claim_is_stale(holder: dict) -> bool:
+    if not holder:
+        return False
+    if holder.get("host") == socket.gethostname():
+        try:
+            os.kill(int(holder["pid"]), 0)
+        except ProcessLookupError:
+            return True
+        except (PermissionError, KeyError, ValueError, TypeError):
+            return False
+        return False
+    return time.time() - float(holder.get("time", 0.0)) > STALE_CLAIM_S
+
+
+def _now_iso() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 @contextmanager
@@ -431,12 +481,19 @@ def cached(
         ``DBCODE_NO_CACHE=1`` nothing is read or written.
     """
     key = key_for(kind, params, seed)
-    use_store = not caching_disabled()
-    if use_store:
-        store = store if store is not None else ResultStore()
+    if caching_disabled():
+        return _compute(kind, params, seed, key, compute, None)
+    store = store if store is not None else ResultStore()
+    if not force and (hit := store.get(key)) is not None:
+        return hit
+    with store.claim(key, notify=lambda message: print(message, flush=True)):
+        # another process may have computed it while this one waited for the claim
         if not force and (hit := store.get(key)) is not None:
             return hit
+        return _compute(kind, params, seed, key, compute, store)
 
+
+def _compute(kind, params, seed, key, compute, store: ResultStore | None) -> Result:
     start = time.perf_counter()
     arrays, meta = compute()
     runtime = time.perf_counter() - start
@@ -447,12 +504,12 @@ def cached(
         "seed": to_jsonable(seed),
         "code_version": code_version(),
         "git_commit": git_commit(),
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": _now_iso(),
         "runtime_s": runtime,
         "python": platform.python_version(),
         "numpy": np.__version__,
     }
-    if use_store:
+    if store is not None:
         return store.put(key, arrays, meta, provenance)
     return Result(
         arrays={name: np.asarray(value) for name, value in arrays.items()},

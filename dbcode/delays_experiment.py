@@ -20,8 +20,8 @@ import numpy as np
 from . import mnist_experiment as mx
 from .analysis import cosine_matrix, mean_pairwise_cosine
 from .data.natural import receptive_field
-from .experiments import Job, load_data, run_network, run_sweep
-from .params import Params, preset
+from .experiments import Job, load_data, run_network, run_sweep, stored_final_loss
+from .params import ParameterError, Params, check_scale, preset
 
 CHAPTER = "delays"
 DELAYS = {"ci": (0.1, 0.25, 0.5, 1.0, 2.0, 5.0), "paper": (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 5.0)}
@@ -56,6 +56,11 @@ COLLAPSED_SIMILARITY = 0.7
 # --------------------------------------------------------------------------- jobs
 def scan_overrides(condition: str, dt: float, beta: float, scale: str) -> dict:
     """Parameter overrides of one network of the natural-image delay scan."""
+    check_scale(scale)
+    if condition not in CONDITIONS:
+        raise ParameterError(
+            f"unknown delay condition {condition!r}; choose one of {', '.join(CONDITIONS)}"
+        )
     spec = dict(CONDITIONS[condition])
     factor = spec.pop("inhibition_factor", 1.0)
     base = preset("delays", scale)
@@ -70,6 +75,7 @@ def scan_job(condition: str, dt: float, scale: str = "ci", seed: int = 0,
              beta: float | None = None, **overrides) -> Job:
     """One network of the natural-image scan; the first :data:`SCAN_RECORD_IMAGES`
     test patches of the final evaluation are recorded."""
+    check_scale(scale)
     beta = BETAS[scale][0] if beta is None else beta
     params = {**scan_overrides(condition, dt, beta, scale), **overrides}
     steps = preset("delays", scale, **params).steps_per_presentation
@@ -79,6 +85,7 @@ def scan_job(condition: str, dt: float, scale: str = "ci", seed: int = 0,
 
 def scan_jobs(scale: str = "ci", seed: int = 0) -> dict[tuple, Job]:
     """The whole scan, keyed by ``(condition, beta, dt)``."""
+    check_scale(scale)
     return {(c, beta, dt): scan_job(c, dt, scale, seed, beta)
             for beta in BETAS[scale] for c in CONDITIONS for dt in DELAYS[scale]}
 
@@ -86,6 +93,7 @@ def scan_jobs(scale: str = "ci", seed: int = 0) -> dict[tuple, Job]:
 def mnist_job(variant: str, scale: str = "ci", seed: int = 0, dt: float = MNIST_DELAY) -> Job:
     """SB or DB on MNIST digits 0-2 with a long delay; the first
     :data:`MNIST_RECORD_IMAGES` test images of the final evaluation are recorded."""
+    check_scale(scale)
     overrides = {"variant": variant, "dt": float(dt), **mx.data_overrides(scale)}
     p = preset("mnist", scale, **overrides)
     n_img = min(MNIST_RECORD_IMAGES, p.n_test_eval)
@@ -207,7 +215,7 @@ def summarize_scan(results: dict, jobs: dict, scale: str = "ci") -> dict:
         for c in CONDITIONS:
             rs = [results[(c, beta, dt)] for dt in delays]
             out[(beta, c)] = {
-                "loss": [float(r.meta["final_loss"]) for r in rs],
+                "loss": [stored_final_loss(r) for r in rs],
                 "similarity": [weight_similarity(r.arrays["F"], "scenes") for r in rs],
                 "rate_hz": [float(np.mean(r.arrays["rates_hz"])) for r in rs],
             }
@@ -262,10 +270,12 @@ def summarize_mnist(results: dict) -> dict:
     out = {}
     for rule, r in results.items():
         rows = weight_rows(r.arrays["F"], "mnist")
-        out[rule] = {"loss": float(r.meta["final_loss"]),
+        out[rule] = {"loss": stored_final_loss(r),
                      "similarity": mean_pairwise_cosine(rows),
                      "similarity_matrix": cosine_matrix(rows, rows),
-                     **synchrony(r.arrays["record_s"])}
+                     **(synchrony(r.arrays["record_s"]) if "record_s" in r.arrays
+                        else dict.fromkeys(("coincidence", "coincidence_chance", "fano"),
+                                           math.nan))}
     return out
 
 

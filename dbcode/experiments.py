@@ -8,13 +8,14 @@ interrupted sweep reuses it.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .cache import Result, ResultStore, cached
-from .data import Dataset, load_dataset
+from .data import Dataset, data_options, load_dataset, resolve_source
 from .params import ParameterError, Params, preset
 from .simulate import train
 
@@ -41,10 +42,37 @@ class Job:
     def params(self) -> Params:
         return preset(self.experiment, self.scale, **self.overrides)
 
+    def validate(self) -> "Job":
+        """Check the parameters and the data options before anything runs (a sweep
+        checks every job before it submits the first)."""
+        check_experiment(self.experiment)
+        self.params  # noqa: B018  (validates)
+        self.data_source()
+        if not isinstance(self.n_record, int) or self.n_record < 0:
+            raise ParameterError(f"n_record must be a non-negative integer, got {self.n_record!r}")
+        return self
+
+    def data_source(self) -> dict:
+        """The data as they resolve now (:func:`dbcode.data.resolve_source`); a bad
+        data option raises :class:`~dbcode.params.ParameterError`."""
+        name = DATASET_OF[self.experiment]
+        valid = data_options(name)
+        unknown = sorted(set(self.data) - set(valid))
+        if unknown:
+            raise ParameterError(
+                f"unknown data option(s) {unknown} for {name!r}; valid options are {valid}"
+            )
+        try:
+            return resolve_source(name, **self.data)
+        except (TypeError, ValueError) as err:
+            raise ParameterError(f"data option of {name!r}: {err}") from None
+
     def key_params(self) -> dict:
+        """What a stored network depends on besides its seed and the code version."""
         return {
             "experiment": self.experiment, "params": self.params.to_dict(),
-            "data": dict(sorted(self.data.items())), "n_record": self.n_record,
+            "data": dict(sorted(self.data.items())), "data_source": self.data_source(),
+            "n_record": self.n_record,
         }
 
 
@@ -81,17 +109,25 @@ def _compute(job: Job, progress: bool | None):
     if "test_labels" in data.meta:
         arrays["test_labels"] = np.asarray(data.meta["test_labels"])[: job.params.n_test_eval]
     meta = {
-        "final_loss": result.final_loss, "sigma": s.sigma, "runtime_s": result.runtime_s,
+        "final_loss": result.final_loss, "diverged": result.diverged,
+        "diverged_at": result.diverged_at, "sigma": s.sigma, "runtime_s": result.runtime_s,
         "data_source": data.source, "image_shape": list(data.image_shape),
         "train_loss_block": int(np.ceil(len(result.train_loss) / len(arrays["train_loss"]))),
     }
     return arrays, meta
 
 
+def stored_final_loss(result: Result) -> float:
+    """Test loss of a stored network's last evaluation; NaN if the network diverged
+    (the store keeps strict JSON, where a missing loss is ``null``)."""
+    value = result.meta.get("final_loss")
+    return math.nan if value is None or result.meta.get("diverged") else float(value)
+
+
 def run_network(job: Job, *, store: ResultStore | None = None, progress: bool | None = None,
                 force: bool = False) -> Result:
     """Train (or load from the store) one network; returns the stored arrays and meta."""
-    job.params  # validates before anything runs
+    job.validate()
     return cached("network", job.key_params(), job.seed, lambda: _compute(job, progress),
                   store=store, force=force)
 

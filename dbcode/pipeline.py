@@ -294,15 +294,11 @@ def _sha256_bytes(data: bytes) -> str:
 
 
 def code_fingerprint() -> str:
-    """Hash of the dbcode sources: an executed chapter is stale when the code changes."""
-    package = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        digest.update(str(path.relative_to(package)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    """Version of the whole package (:func:`dbcode.codeversion.package_digest`): an
+    executed chapter is stale when it changes."""
+    from .codeversion import package_digest
+
+    return package_digest()
 
 
 def _provenance(chapter: Chapter, scale: str, seed: int, fingerprint: str) -> dict:

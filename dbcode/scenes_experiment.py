@@ -25,7 +25,7 @@ import numpy as np
 from .cache import Result
 from .data.natural import N_PIXELS, PATCH, onoff_transform, receptive_field, sample_patches
 from .experiments import Job, load_data, run_network, run_sweep
-from .params import Params, preset
+from .params import Params, check_scale, preset
 from .rules import NetworkState
 from .simulate import evaluate
 
@@ -61,6 +61,7 @@ EXPLORER_SHORT = 500
 # --------------------------------------------------------------------------- jobs
 def network_job(rule: str, n_z: int, scale: str = "ci", seed: int = 0, **overrides) -> Job:
     """One network of the scenes preset with ``N_z`` neurons at ``rho = 1000 / N_z`` Hz."""
+    check_scale(scale)
     params = {"variant": rule, "n_z": int(n_z), "rho": POPULATION_RATE / int(n_z),
               **RUN_OVERRIDES[scale], **overrides}
     return Job("scenes", scale=scale, seed=seed, overrides=params)

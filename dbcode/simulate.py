@@ -7,6 +7,7 @@ all plasticity off, and returns a :class:`RunResult` with everything a chapter p
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -56,6 +57,11 @@ class RunResult:
         Per-step records of the start of the final evaluation (``s``, ``z``, ``exc``,
         ``inh``, ``u``, ``x``) when asked for with ``n_record``.
     runtime_s : float
+    diverged_at : int or None
+        ``None`` for a network that trained to the end. Otherwise the number of
+        training presentations after which its state (weights, bias, traces or loss)
+        was found not finite and training stopped: the state is the one found, the
+        losses and rates from there on are NaN and ``test_counts`` is empty.
     """
 
     params: Params
@@ -69,9 +75,15 @@ class RunResult:
     test_counts: np.ndarray
     record: dict
     runtime_s: float
+    diverged_at: int | None = None
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
 
     @property
     def final_loss(self) -> float:
+        """Test loss of the last evaluation (NaN for a diverged network)."""
         return float(self.test_loss[-1])
 
 
@@ -88,6 +100,9 @@ def check_inputs(images: np.ndarray, n_x: int | None = None, what: str = "images
         )
     if images.shape[0] == 0:
         raise ParameterError(f"{what} is empty")
+    if images.shape[1] == 0:
+        raise ParameterError(f"{what} have no inputs (shape {images.shape}); each image needs "
+                             "at least one input channel")
     if n_x is not None and images.shape[1] != n_x:
         raise ParameterError(
             f"{what} have {images.shape[1]} inputs per image but the network has {n_x}"
@@ -95,6 +110,57 @@ def check_inputs(images: np.ndarray, n_x: int | None = None, what: str = "images
     if not np.all(np.isfinite(images)):
         raise ParameterError(f"{what} contain NaN or infinite values; clean the data first")
     return np.ascontiguousarray(images)
+
+
+STATE_ARRAYS = ("F", "D", "W", "W3", "Fbar", "b", "z")
+"""The arrays of a :class:`~dbcode.rules.NetworkState`, in the order of its fields."""
+
+
+def state_is_finite(state: NetworkState) -> bool:
+    """Whether every weight, bias, trace and ``sigma`` of ``state`` is finite."""
+    return math.isfinite(state.sigma) and all(
+        bool(np.isfinite(getattr(state, name)).all()) for name in STATE_ARRAYS
+    )
+
+
+def check_state(state: NetworkState, params: Params, n_x: int) -> None:
+    """Validate a state before the kernel sees it; makes its arrays C-contiguous float64
+    in place.
+
+    Raises
+    ------
+    ParameterError
+        Naming the first array with a wrong shape, a non-numeric dtype or non-finite
+        values (the kernel would read out of bounds or compute garbage).
+    """
+    n_z = params.n_z
+    shapes = {"F": (n_z, n_x), "D": (n_x, n_z), "W": (n_z, n_z), "b": (n_z,), "z": (n_z,),
+              "W3": (n_z, n_x, n_z) if params.is_dendritic else None,
+              "Fbar": (n_z, n_x) if params.variant == "db-slow" else None}
+    for name, shape in shapes.items():
+        value = np.asarray(getattr(state, name))
+        if value.dtype.kind not in "iuf":
+            raise ParameterError(
+                f"state.{name} has dtype {value.dtype}; it must hold real numbers (float64)"
+            )
+        if shape is None:  # not used by this variant
+            if value.size:
+                value = np.ascontiguousarray(value, dtype=float)
+            else:
+                value = np.zeros((0,) * (3 if name == "W3" else 2))
+        elif value.shape != shape:
+            raise ParameterError(
+                f"state.{name} has shape {value.shape}, but a {params.variant!r} network of "
+                f"n_z={n_z} neurons on {n_x} inputs needs {shape}"
+            )
+        value = np.ascontiguousarray(value, dtype=float)
+        if not np.isfinite(value).all():
+            raise ParameterError(f"state.{name} contains NaN or infinite values")
+        setattr(state, name, value)
+    sigma = state.sigma
+    if not (isinstance(sigma, (int, float, np.floating)) and math.isfinite(sigma) and sigma > 0):
+        raise ParameterError(f"state.sigma must be a positive finite number, got {sigma!r}")
+    state.sigma = float(sigma)
 
 
 def run_segment(
@@ -109,7 +175,9 @@ def run_segment(
     n_record: int = 0,
 ) -> Segment:
     """Run presentations ``images[order]`` on ``state`` (in place) with the kernel."""
-    n_z, n_x = state.F.shape
+    n_x = images.shape[1]
+    check_state(state, params, n_x)
+    n_z = params.n_z
     n_steps = params.steps_per_presentation
     expected = (len(order) * n_steps, n_z)
     if uniforms.shape != expected:
@@ -221,11 +289,12 @@ def train(
     if state is None:
         state = initial_state(params, n_x, np.random.default_rng(init_ss))
     else:
-        state = state.copy()
-        if state.F.shape != (params.n_z, n_x):
+        if not isinstance(state, NetworkState):
             raise ParameterError(
-                f"state has F of shape {state.F.shape}, expected {(params.n_z, n_x)}"
+                f"state must be a NetworkState (e.g. RunResult.state), got {type(state).__name__}"
             )
+        state = NetworkState(*(np.array(getattr(state, name)) for name in STATE_ARRAYS),
+                             sigma=state.sigma)
     rng = np.random.default_rng(train_ss)
     pieces = _chunks(params)
     total = sum(n for *_, n in pieces)
@@ -235,16 +304,18 @@ def train(
     per_chunk = max(1, MAX_UNIFORMS_PER_CHUNK // (n_steps * params.n_z))
 
     started = time.perf_counter()
+    check_state(state, params, n_x)
     test_loss = [evaluate(state, params, test_images, eval_rngs[0]).loss.mean()]
-    train_loss = np.zeros(total)
+    train_loss = np.full(total, np.nan)
     train_counts = np.zeros((total, params.n_z), dtype=np.int64)
     done = 0
+    diverged_at = None
     x_prev = train_images[rng.integers(len(train_images))]
     with progress_bar(total, f"{params.variant} training", enabled=progress) as bar:
         for what, late, n in pieces:
             rates = Rates.of(params, what, late)
             end = done + n
-            while done < end:
+            while done < end and diverged_at is None:
                 next_eval = eval_at[np.searchsorted(eval_at, done, side="right")]
                 m = min(per_chunk, end - done, next_eval - done)
                 order = rng.integers(len(train_images), size=m)
@@ -254,6 +325,13 @@ def train(
                 train_loss[done : done + m] = seg.loss
                 train_counts[done : done + m] = seg.counts
                 x_prev = train_images[order[-1]]
+                bad = np.flatnonzero(~np.isfinite(seg.loss))
+                if bad.size or not state_is_finite(state):
+                    # the first presentation whose loss is not finite, else the chunk's end
+                    diverged_at = done + (int(bad[0]) + 1 if bad.size else m)
+                    train_loss[diverged_at:] = np.nan
+                    bar.set_postfix_str(f"diverged after {diverged_at} presentations")
+                    break
                 done += m
                 bar.update(m)
                 if done in eval_at:
@@ -262,13 +340,26 @@ def train(
                     seg_eval = evaluate(state, params, test_images, eval_rngs[k],
                                         n_record=n_record if last else 0)
                     test_loss.append(seg_eval.loss.mean())
+                    if not np.isfinite(test_loss[-1]):
+                        diverged_at = done
+                        break
     if total == 0:
         seg_eval = evaluate(state, params, test_images, eval_rngs[0], n_record=n_record)
-    final = seg_eval
     if params.variant == "db":
         state.W = optimal_inhibition(state.F, state.D)
     elif params.is_dendritic:
         state.W = state.W3.sum(axis=1)
+    if diverged_at is not None:
+        test_loss += [np.nan] * (len(eval_at) - len(test_loss))
+        test_loss[-1] = np.nan
+        nan_rates = np.full(params.n_z, np.nan)
+        return RunResult(
+            params=params, seed=seed, state=state, train_loss=train_loss, eval_at=eval_at,
+            test_loss=np.array(test_loss), rates_hz=nan_rates, train_rates_hz=nan_rates.copy(),
+            test_counts=np.zeros((0, params.n_z), dtype=np.int64), record={},
+            runtime_s=time.perf_counter() - started, diverged_at=diverged_at,
+        )
+    final = seg_eval
     rates_hz = final.counts.sum(axis=0) / (len(test_images) * params.t_present / 1000.0)
     tail = train_counts[-max(1, total // 10):]
     train_rates_hz = tail.sum(axis=0) / (len(tail) * params.t_present / 1000.0)

@@ -38,6 +38,7 @@ import numpy as np
 
 from .cache import Result, ResultStore, caching_disabled, key_for
 from .experiments import Job, default_workers, run_network
+from .params import ParameterError, check_count, check_scale
 from .progress import progress_bar
 
 
@@ -60,11 +61,20 @@ def _work(job: Job, root: str) -> float:
     return float(result.meta["runtime_s"])
 
 
+SCHEDULER_TIMEOUT_S = 10.0
+
+
+class SchedulerUnreachable(ConnectionError):
+    """The Dask scheduler given by address did not answer."""
+
+
 def client_for(scheduler=None, workers: int | None = None):
     """A Dask client: a new ``LocalCluster``, a scheduler address, or a cluster object."""
     from dask.distributed import Client, LocalCluster
 
     if scheduler is None:
+        if workers is not None and workers < 1:
+            raise ParameterError(f"workers must be at least 1, got {workers}")
         cluster = LocalCluster(
             n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
             # dashboard on any free port: never clashes. Worker logs are silenced up to
@@ -74,7 +84,14 @@ def client_for(scheduler=None, workers: int | None = None):
             dashboard_address=":0", silence_logs=logging.CRITICAL,
         )
         return Client(cluster), cluster
-    return Client(scheduler), None
+    try:
+        return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S), None
+    except (OSError, TimeoutError) as err:
+        raise SchedulerUnreachable(
+            f"no Dask scheduler answered at {scheduler} within {SCHEDULER_TIMEOUT_S:g} s "
+            f"({type(err).__name__}). Start one there (dask scheduler; dask worker "
+            f"{scheduler}), or leave out the scheduler to use the cores of this machine."
+        ) from None
 
 
 def run(jobs: Sequence[Job], *, scheduler=None, workers: int | None = None,
@@ -98,20 +115,23 @@ def run(jobs: Sequence[Job], *, scheduler=None, workers: int | None = None,
         Called with each finished job and its runtime.
     """
     for job in jobs:
-        job.params  # noqa: B018  (validates)
+        job.validate()
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise ParameterError(f"workers must be a positive number of processes, got {workers!r}")
     store = store if store is not None else ResultStore()
     todo = pending(jobs, store)
-    with progress_bar(len(jobs), desc, enabled=progress, unit="net",
-                      initial=len(jobs) - len(todo)) as bar:
-        if todo:
-            _submit_all(todo, store, scheduler, workers, bar, on_done)
+    if todo:
+        client, cluster = client_for(scheduler, workers)  # fails early if unreachable
+        with progress_bar(len(jobs), desc, enabled=progress, unit="net",
+                          initial=len(jobs) - len(todo)) as bar:
+            _submit_all(todo, store, client, cluster, bar, on_done)
     return [run_network(job, store=store) for job in jobs]
 
 
-def _submit_all(todo, store, scheduler, workers, bar, on_done):
+def _submit_all(todo, store, client, cluster, bar, on_done):
     from dask.distributed import as_completed
 
-    client, cluster = client_for(scheduler, workers)
     try:
         keys = [job_key(job) for job in todo]
         futures = client.map(_work, todo, root=str(store.root), key=keys, pure=False,
@@ -192,28 +212,30 @@ def _fig4b(scale: str, n_seeds: int | None) -> list[Job]:
 def _fig3c(scale: str, n_seeds: int | None) -> list[Job]:
     from . import mnist_experiment
 
-    by_rule = mnist_experiment.comparison_jobs(scale, range(n_seeds or 3))
+    by_rule = mnist_experiment.comparison_jobs(scale, range(3 if n_seeds is None else n_seeds))
     return [job for jobs in by_rule.values() for job in jobs]
 
 
 def _fig5b(scale: str, n_seeds: int | None) -> list[Job]:
     from . import scenes_experiment
 
-    by_condition = scenes_experiment.sweep_jobs(scale, range(n_seeds or 1))
+    seeds = range(1 if n_seeds is None else n_seeds)
+    by_condition = scenes_experiment.sweep_jobs(scale, seeds)
     return [job for jobs in by_condition.values() for job in jobs]
 
 
 def _fig5b_noise(scale: str, n_seeds: int | None) -> list[Job]:
     from . import scenes_experiment
 
-    by_condition = scenes_experiment.noise_jobs(scale, range(n_seeds or 1))
+    seeds = range(1 if n_seeds is None else n_seeds)
+    by_condition = scenes_experiment.noise_jobs(scale, seeds)
     return [job for jobs in by_condition.values() for job in jobs]
 
 
 def _fig6a(scale: str, n_seeds: int | None) -> list[Job]:
     from . import delays_experiment
 
-    return [job for seed in range(n_seeds or 1)
+    return [job for seed in range(1 if n_seeds is None else n_seeds)
             for job in delays_experiment.scan_jobs(scale, seed).values()]
 
 
@@ -225,8 +247,19 @@ SWEEPS: dict[str, Callable[[str, int | None], list[Job]]] = {
 
 
 def named_jobs(name: str, scale: str = "ci", n_seeds: int | None = None) -> list[Job]:
+    """The jobs of a named sweep (:data:`SWEEPS`) at ``scale``; ``n_seeds`` seeds per
+    condition (``None``: the sweep's default).
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name or scale, or a number of seeds below 1.
+    """
     if name not in SWEEPS:
-        raise ValueError(f"unknown sweep {name!r}; choose one of {', '.join(SWEEPS)}")
+        raise ParameterError(f"unknown sweep {name!r}; choose one of {', '.join(SWEEPS)}")
+    check_scale(scale)
+    if n_seeds is not None:
+        check_count(n_seeds, "the number of seeds")
     return SWEEPS[name](scale, n_seeds)
 
 
@@ -237,6 +270,8 @@ def summarize_network(job: Job, result: Result, tail: int = 3) -> dict:
         "experiment": job.experiment, "scale": job.scale, "seed": job.seed,
         "variant": job.params.variant, "n_z": job.params.n_z, "data": dict(job.data),
         "final_loss": float(np.mean(arrays["test_loss"][-tail:])),
+        "diverged": bool(result.meta.get("diverged", False)),
+        "diverged_at": result.meta.get("diverged_at"),
         "test_loss": [float(v) for v in arrays["test_loss"]],
         "eval_at": [int(v) for v in arrays["eval_at"]],
         "rate_hz": float(np.mean(arrays["rates_hz"])),
@@ -246,6 +281,8 @@ def summarize_network(job: Job, result: Result, tail: int = 3) -> dict:
         "code_version": result.provenance.get("code_version"),
         "data_source": result.meta.get("data_source"),
     }
+    if row["diverged"]:
+        return row  # weights are not finite: no features to measure
     if job.experiment == "bars":
         from .analysis import distinct_features
         from .data.bars import bar_templates
@@ -285,40 +322,77 @@ def load_fields(name: str, scale: str = "paper") -> dict[str, np.ndarray]:
         return {k: npz[k].astype(float) for k in npz.files}
 
 
-def export_summary(jobs: Sequence[Job], store: ResultStore, path) -> dict:
+def _stored_networks(store: ResultStore) -> dict[str, list[tuple[str, str]]]:
+    """Store entries of networks by ``[params, seed]`` (as JSON): ``(created, key)`` of
+    every code version that computed one."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for key in store.keys():
+        try:
+            provenance = json.loads((store.root / f"{key}.json").read_text())["provenance"]
+        except (OSError, ValueError, KeyError):
+            continue
+        if provenance.get("kind") == "network":
+            wanted = json.dumps([provenance["params"], provenance["seed"]], sort_keys=True)
+            found.setdefault(wanted, []).append((str(provenance.get("created", "")), key))
+    return found
+
+
+class RecordShrinks(ValueError):
+    """An export would replace a committed record by one with fewer networks."""
+
+
+def _row_id(row: dict) -> str:
+    data = ",".join(f"{k}={v}" for k, v in sorted(row.get("data", {}).items()))
+    return f"{row['variant']} n_z={row['n_z']} seed={row['seed']}" + (f" {data}" if data else "")
+
+
+def export_summary(jobs: Sequence[Job], store: ResultStore, path, *, force: bool = False
+                   ) -> dict:
     """Write the summary of every finished job of a sweep to a small JSON file (the
     committed record of paper-scale runs); unfinished jobs are counted, not listed.
 
     A job counts as finished when the store holds a network with its parameters and
-    seed from any code version (each row records the version that computed it), so a
+    seed. The entry of the current code version is taken where there is one, else the
+    newest of an older version (each row records the version that computed it), so a
     long sweep keeps its record across code changes that leave the rules alone.
+
+    Raises
+    ------
+    RecordShrinks
+        If ``path`` holds a record with networks the new one would not have (an empty
+        or another store): nothing is written unless ``force``; the message lists them.
     """
     from .cache import to_jsonable
 
-    by_params = {}
-    for key in store.keys():
-        sidecar = store.root / f"{key}.json"
-        try:
-            provenance = json.loads(sidecar.read_text())["provenance"]
-        except (OSError, ValueError, KeyError):
-            continue
-        if provenance.get("kind") == "network":
-            by_params[json.dumps([provenance["params"], provenance["seed"]],
-                                 sort_keys=True)] = key
+    stored = _stored_networks(store)
     rows, fields = [], {}
     for job in jobs:
+        current = job_key(job)
         wanted = json.dumps([to_jsonable(job.key_params(), hash_arrays=False), job.seed],
                             sort_keys=True)
-        key = by_params.get(wanted)
-        entry = store.get(key) if key is not None else None
+        candidates = sorted(stored.get(wanted, []), reverse=True)
+        keys = [current] * (current in store) + [key for _, key in candidates]
+        entry = next((e for e in map(store.get, keys) if e is not None), None)
         if entry is not None:
             rows.append(summarize_network(job, entry))
             if job.experiment in FIELD_EXPERIMENTS:
                 fields[field_name(rows[-1])] = entry.arrays["F"].astype(np.float16)
-    summary = {"total": len(jobs), "done": len(rows), "networks": rows}
+    summary = to_jsonable({"total": len(jobs), "done": len(rows), "networks": rows},
+                          hash_arrays=False)
     path = Path(path)
+    if path.is_file() and not force:
+        old = {_row_id(row) for row in json.loads(path.read_text()).get("networks", [])}
+        dropped = sorted(old - {_row_id(row) for row in summary["networks"]})
+        if dropped:
+            raise RecordShrinks(
+                f"{path} has {len(old)} networks; the store {store.root} has {len(rows)} of "
+                f"this sweep, so exporting would drop {len(dropped)}: "
+                + "; ".join(dropped[:10]) + (" ..." if len(dropped) > 10 else "")
+                + ". Nothing written: export from the store that holds them, or pass "
+                "--force to replace the record anyway."
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    path.write_text(json.dumps(summary, indent=1, sort_keys=True, allow_nan=False) + "\n")
     if fields:
         np.savez_compressed(fields_path(path), **fields)
     return summary

@@ -217,3 +217,46 @@ def test_default_root(monkeypatch, tmp_path):
     monkeypatch.delenv("DBCODE_CACHE")
     root = cache.default_root()
     assert root.name == "dbcode" and root.parent.name in (".cache",)
+
+
+def _slow_compute(root: str, log: str) -> bool:
+    """In a child process: compute a slow entry; returns whether it came from the store."""
+    import time as _time
+
+    def compute():
+        with open(log, "a") as fh:
+            fh.write("computed\n")
+        _time.sleep(1.5)
+        return {"x": np.arange(3)}, {"n": 3}
+
+    return cache.cached("slow", {"a": 1}, 0, compute, store=cache.ResultStore(root)).from_cache
+
+
+def test_two_processes_compute_an_entry_once(tmp_path):
+    """Two sweeps on one store share the work: the second waits for the first's claim
+    and loads its result instead of computing it again."""
+    import multiprocessing
+
+    log = tmp_path / "log.txt"
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        from_cache = sorted(pool.starmap(_slow_compute, [(str(tmp_path / "s"), str(log))] * 2))
+    assert log.read_text().count("computed") == 1
+    assert from_cache == [False, True]
+    assert not list((tmp_path / "s").glob("*.claim"))
+
+
+def test_a_claim_left_by_a_dead_process_is_taken_over(store):
+    import json as _json
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    key = cache.key_for("bars", PARAMS, 0)
+    store.root.mkdir(parents=True, exist_ok=True)
+    (store.root / f"{key}.claim").write_text(_json.dumps(
+        {"host": __import__("socket").gethostname(), "pid": int(dead), "time": 0}))
+    compute = Counter()
+    assert not cache.cached("bars", PARAMS, 0, compute, store=store).from_cache
+    assert compute.calls == 1 and not (store.root / f"{key}.claim").exists()

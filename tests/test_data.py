@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.io import savemat
 
-from dbcode.data import DATASETS, Dataset, bars, load_dataset, mnist, natural
+from dbcode.data import DATASETS, Dataset, bars, file_md5, load_dataset, mnist, natural
 
 IDX_CODES = {np.dtype(np.uint8): 0x08, np.dtype(np.int32): 0x0C, np.dtype(np.float64): 0x0E}
 
@@ -26,6 +26,8 @@ def write_idx(path, array: np.ndarray, compress: bool = False) -> None:
 @pytest.fixture
 def no_data(tmp_path, monkeypatch):
     """An empty data directory, so that only offline sources are found."""
+    for name in ("mnist", "sparsenet"):
+        (tmp_path / "data" / name).mkdir(parents=True)
     monkeypatch.setenv("DBCODE_DATA", str(tmp_path / "data"))
     return tmp_path / "data"
 
@@ -102,7 +104,7 @@ def test_load_bars_records_bar_ids():
 
 @pytest.mark.parametrize("c", [-0.1, 1.5, float("nan")])
 def test_invalid_correlation_raises(c):
-    with pytest.raises(ValueError, match="0 <= c <= 1"):
+    with pytest.raises(ValueError, match=r"c must be a number in \[0, 1\]"):
         bars.sample_bars(10, c, np.random.default_rng(0))
 
 
@@ -237,9 +239,11 @@ def test_offline_scenes_statistics(no_data):
     assert 0.1 < stats["frac_below_0.01"] < 0.3 and 0.03 < stats["frac_above_0.9"] < 0.15
 
 
-def test_images_mat_is_used_when_present(tmp_path):
+def test_images_mat_is_used_when_present(tmp_path, monkeypatch):
     images = np.random.default_rng(0).normal(0, 0.3, size=(32, 32, 3))
     savemat(tmp_path / "IMAGES.mat", {"IMAGES": images})
+    # stands in for the published file: it has the checksum the loader expects
+    monkeypatch.setattr(natural, "IMAGES_MAT_MD5", file_md5(tmp_path / "IMAGES.mat"))
     data = natural.load_scenes(n_train=40, n_test=5, seed=0, cache_dir=tmp_path)
     assert data.source.startswith("Olshausen IMAGES.mat")
     expected = natural.downscale_half(np.moveaxis(images, -1, 0))

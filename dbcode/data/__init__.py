@@ -20,15 +20,28 @@ those files the loaders fall back to data that ship with installed packages.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib
+import importlib.metadata
+import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Dataset", "DATASETS", "data_dir", "load_dataset"]
+__all__ = ["DATASETS", "DataSourceWarning", "Dataset", "data_dir", "data_options", "file_md5",
+           "load_dataset", "resolve_source"]
+
+log = logging.getLogger("dbcode.data")
+
+
+class DataSourceWarning(UserWarning):
+    """A loader asked for ``source="auto"`` in a folder of the user's choosing that does
+    not exist, and uses the offline substitute."""
 
 DATASETS: dict[str, tuple[str, str]] = {
     "bars": ("bars", "load_bars"),
@@ -85,6 +98,73 @@ def data_dir(name: str) -> Path:
     """
     root = os.environ.get("DBCODE_DATA", "~/.cache/dbcode")
     return Path(root).expanduser() / name
+
+
+def file_md5(path: str | os.PathLike) -> str:
+    """MD5 of a file's bytes (the checksum the data sets publish), computed once per
+    file, size and modification time."""
+    path = Path(path)
+    stat = path.stat()
+    return _md5(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _md5(path: str, size: int, mtime_ns: int) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_version(name: str) -> str:
+    """``"<name>==<version>"`` of an installed distribution (``"<name> missing"``)."""
+    try:
+        return f"{name}=={importlib.metadata.version(name)}"
+    except importlib.metadata.PackageNotFoundError:
+        return f"{name} missing"
+
+
+def say_source(what: str, resolved: dict, *, fallback_from: Path | None = None,
+               explicit: bool = False) -> None:
+    """Tell which source a loader uses: logged every time (``dbcode.data`` logger, shown
+    by the command line), and a :class:`DataSourceWarning` when ``source="auto"`` fell
+    back to the substitute because a folder the user named (argument or
+    ``DBCODE_DATA``) does not exist: most likely a misspelled path."""
+    log.info("%s: %s", what, ", ".join(f"{k}={v}" for k, v in resolved.items()))
+    if fallback_from is not None and explicit and not fallback_from.parent.is_dir():
+        warnings.warn(
+            f"{what}: the folder {fallback_from.parent} does not exist (looked for "
+            f"{fallback_from.name} there); "
+            f"using the offline substitute {resolved['source']!r} instead. Check the path, "
+            "or pass the substitute's source name to use it without this warning.",
+            DataSourceWarning, stacklevel=3,
+        )
+
+
+def resolve_source(name: str, **options: Any) -> dict:
+    """Where the inputs of data set ``name`` come from with these loader options, as
+    the loader would resolve them now: ``{"source": ...}`` plus the checksum of the
+    files read or the version of the package that ships the data.
+
+    Part of every cached network's key, so that a network trained on the substitute is
+    not returned once the real data are there (or after the files changed).
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; valid names are {sorted(DATASETS)}")
+    module = importlib.import_module(f"{__name__}.{DATASETS[name][0]}")
+    return module.resolve_source(**options)
+
+
+def data_options(name: str) -> list[str]:
+    """The options the loader of data set ``name`` takes besides sizes and seed."""
+    import inspect
+
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; valid names are {sorted(DATASETS)}")
+    module, loader = DATASETS[name]
+    signature = inspect.signature(getattr(importlib.import_module(f"{__name__}.{module}"), loader))
+    return [p for p in signature.parameters if p not in ("n_train", "n_test", "seed")]
 
 
 def load_dataset(name: str, *, n_train: int, n_test: int, seed: int, **kw: Any) -> Dataset:

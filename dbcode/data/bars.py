@@ -88,8 +88,7 @@ def sample_bar_ids(n: int, c: float, rng: np.random.Generator) -> np.ndarray:
     np.ndarray
         Integer array of shape ``(n, 2)`` with the ids of the first and second bar.
     """
-    if not 0.0 <= c <= 1.0:
-        raise ValueError(f"correlation strength c must satisfy 0 <= c <= 1, got {c}")
+    c = check_correlation(c)
     first = rng.integers(N_BARS, size=n)
     paired = rng.random(n) < c
     second = np.where(paired, partner(first), rng.integers(N_BARS, size=n))
@@ -130,6 +129,19 @@ def sample_bars(n: int, c: float, rng: np.random.Generator) -> np.ndarray:
         Array of shape ``(n, 64)`` with values in {0, 1}.
     """
     return render_bars(sample_bar_ids(n, c, rng))
+
+
+def resolve_source(c: float = 0.0) -> dict:
+    """Bars are generated: nothing to resolve (see :func:`dbcode.data.resolve_source`)."""
+    check_correlation(c)
+    return {"source": "generated"}
+
+
+def check_correlation(c) -> float:
+    """``c`` as a float, or a ValueError saying what a correlation strength is."""
+    if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0.0 <= c <= 1.0:
+        raise ValueError(f"bar correlation c must be a number in [0, 1], got {c!r}")
+    return float(c)
 
 
 def load_bars(n_train: int, n_test: int, seed: int, c: float = 0.0) -> Dataset:

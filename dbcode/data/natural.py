@@ -27,7 +27,7 @@ from typing import Literal
 import numpy as np
 
 from .. import fpmath
-from . import Dataset, data_dir
+from . import Dataset, data_dir, file_md5, package_version, say_source
 
 PATCH = 8
 N_PIXELS = PATCH * PATCH
@@ -201,6 +201,10 @@ def load_images_mat(path: str | os.PathLike | None = None) -> np.ndarray:
     ------
     FileNotFoundError
         If the file does not exist; the message says how to get it.
+    ValueError
+        If the file is not a readable MAT file with an ``IMAGES`` array of shape
+        ``(512, 512, n)``, or if a file named ``IMAGES.mat`` (the published name) does
+        not have the published checksum (a damaged download).
     """
     from scipy.io import loadmat
 
@@ -214,8 +218,22 @@ def load_images_mat(path: str | os.PathLike | None = None) -> np.ndarray:
             f"online (or download {IMAGES_MAT_URL} there yourself, or set "
             f"DBCODE_DATA), or use source='skimage' for the offline substitute."
         )
-    images = loadmat(path)["IMAGES"]
-    return np.moveaxis(np.asarray(images, dtype=np.float64), -1, 0)
+    redo = f"delete it and run dbcode.data.natural.download_images_mat({str(path.parent)!r})"
+    if path.name == "IMAGES.mat" and (md5 := file_md5(path)) != IMAGES_MAT_MD5:
+        raise ValueError(
+            f"{path} is damaged: its MD5 is {md5}, the published file's is {IMAGES_MAT_MD5}; "
+            f"{redo}. (To use images of your own, give the file another name and pass "
+            "its path.)"
+        )
+    try:
+        images = loadmat(path)["IMAGES"]
+    except Exception as err:  # scipy raises several kinds for a truncated or foreign file
+        raise ValueError(f"{path} is not a readable MAT file with an IMAGES array "
+                         f"({type(err).__name__}: {err}); {redo}") from None
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim != 3 or images.shape[0] != images.shape[1] or images.shape[0] < PATCH * 2:
+        raise ValueError(f"{path}: IMAGES has shape {images.shape}, expected (N, N, n_images)")
+    return np.moveaxis(images, -1, 0)
 
 
 def download_images_mat(cache_dir: str | os.PathLike | None = None) -> Path:
@@ -296,6 +314,33 @@ def input_statistics(x: np.ndarray) -> dict[str, float]:
     }
 
 
+def resolve_source(source: Source = "auto", cache_dir: str | os.PathLike | None = None, *,
+                   quiet: bool = True) -> dict:
+    """Which images :func:`load_scenes` reads with these options: Olshausen's
+    ``IMAGES.mat`` (with its MD5 checksum) or the scikit-image photographs (with
+    scikit-image's version).
+
+    ``source="auto"`` takes ``IMAGES.mat`` if it is in ``cache_dir``. Unless ``quiet``,
+    says which source it took (see :func:`dbcode.data.say_source`).
+    """
+    if source not in ("auto", "images_mat", "skimage"):
+        raise ValueError(f"source must be 'auto', 'images_mat' or 'skimage', got {source!r}")
+    explicit = cache_dir is not None or "DBCODE_DATA" in os.environ
+    path = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "IMAGES.mat"
+    fallback = None
+    if source == "auto":
+        source = "images_mat" if path.is_file() else "skimage"
+        fallback = None if path.is_file() else path
+    if source == "images_mat":
+        resolved = {"source": "images_mat", "file": str(path),
+                    "md5": file_md5(path) if path.is_file() else None}
+    else:
+        resolved = {"source": "skimage", "package": package_version("scikit-image")}
+    if not quiet:
+        say_source("natural images", resolved, fallback_from=fallback, explicit=explicit)
+    return resolved
+
+
 def load_scenes(
     n_train: int,
     n_test: int,
@@ -333,11 +378,8 @@ def load_scenes(
     ValueError
         If ``source`` is unknown.
     """
-    if source not in ("auto", "images_mat", "skimage"):
-        raise ValueError(f"source must be 'auto', 'images_mat' or 'skimage', got {source!r}")
+    source = resolve_source(source, cache_dir, quiet=False)["source"]
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    if source == "auto":
-        source = "images_mat" if (cache_dir / "IMAGES.mat").is_file() else "skimage"
     if source == "images_mat":
         whitened = load_images_mat(cache_dir)
         description = f"Olshausen IMAGES.mat ({cache_dir / 'IMAGES.mat'})"
