@@ -4,6 +4,7 @@ Commands
 --------
 build          execute the chapters of ``_toc.yml`` with papermill and build the book
 check-metrics  compare figures/manifest.json with the committed one (frozen metrics)
+tolerances     measure the key numbers' seed-to-seed spread: figures/tolerances.json
 chapters       list the files of ``_toc.yml`` and whether they are notebooks
 sweep          run a named sweep of networks (e.g. fig4b) on Dask, resumably
 status         progress of a named sweep in the result store, with projected time
@@ -115,10 +116,16 @@ def _configure_check(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="reference manifest file instead of a git revision",
     )
+    parser.add_argument(
+        "--current",
+        type=Path,
+        default=None,
+        help="manifest to check (default: figures/manifest.json of the book)",
+    )
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from dbcode import figures
+    from dbcode import figures, tolerances
     from dbcode.pipeline import BuildError, check_frozen_metrics, committed_manifest, find_root
 
     try:
@@ -133,10 +140,43 @@ def _run_check(args: argparse.Namespace) -> int:
         if baseline is None:
             print("dbcode check-metrics: not a git checkout; pass --baseline FILE", file=sys.stderr)
             return 2
-    current = figures.load_manifest(figures.manifest_path(root / "figures"))
-    report = check_frozen_metrics(baseline, current)
+    current = figures.load_manifest(args.current or figures.manifest_path(root / "figures"))
+    report = check_frozen_metrics(baseline, current, tolerances=tolerances.load(root))
     print(report.format())
     return 0 if report.ok else 1
+
+
+# --------------------------------------------------------------------------- tolerances
+def _configure_tolerances(parser: argparse.ArgumentParser) -> None:
+    from dbcode.tolerances import DEFAULT_SEEDS
+
+    _add_root(parser)
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS),
+                        help="build seeds to measure the spread over (default: %(default)s)")
+    parser.add_argument("--work", type=Path, default=None,
+                        help="folder of the builds (default: _build/tolerances; reused)")
+
+
+def _run_tolerances(args: argparse.Namespace) -> int:
+    from dbcode import tolerances
+    from dbcode.pipeline import BuildError, find_root
+
+    try:
+        root = find_root(args.root)
+    except BuildError as exc:
+        print(f"dbcode tolerances: error: {exc}", file=sys.stderr)
+        return 2
+    if len(set(args.seeds)) < 3:
+        print("dbcode tolerances: error: give at least three different seeds", file=sys.stderr)
+        return 2
+    measured = tolerances.measure(root, sorted(set(args.seeds)), work=args.work)
+    target = tolerances.write(root, measured)
+    n = sum(len(v) for v in measured["numbers"].values())
+    print(f"{n} tolerances ({measured['rule']}, seeds {measured['seeds']}) written to {target}")
+    for fig, names in sorted(measured["unstable"].items()):
+        for name, values in sorted(names.items()):
+            print(f"  unstable (not compared): {fig}.{name}: {values}")
+    return 0
 
 
 # --------------------------------------------------------------------------- chapters
@@ -286,6 +326,8 @@ COMMANDS: list[Command] = [
         _configure_check,
         _run_check,
     ),
+    Command("tolerances", "measure the tolerances of the key numbers over several seeds",
+            _configure_tolerances, _run_tolerances),
     Command("chapters", "list the files of _toc.yml", _configure_chapters, _run_chapters),
     Command("sweep", "run a named sweep of networks on Dask (resumes where it stopped)",
             _configure_sweep, _run_sweep),

@@ -15,9 +15,10 @@ Where figures go
 
 Key numbers
 -----------
-``key_numbers`` maps a name to a number, or to ``{"value": x, "rtol": r, "atol": a}`` to
-override the comparison tolerance of that number (default ``rtol=0.10``). Strings and
-booleans are compared exactly.
+``key_numbers`` maps a name to the number (or string, list, flag) the figure shows.
+:func:`dbcode.pipeline.check_frozen_metrics` compares them with the committed manifest:
+equal bits on x86-64 with the locked versions, elsewhere within the tolerance measured
+from each number's seed-to-seed spread (:mod:`dbcode.tolerances`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "DEFAULT_RTOL",
     "MANIFEST_NAME",
     "SCALE_LABELS",
     "figure_caption_suffix",
@@ -54,7 +54,6 @@ __all__ = [
 ]
 
 MANIFEST_NAME = "manifest.json"
-DEFAULT_RTOL = 0.10
 DPI = 120
 FORMATS = ("png", "svg")
 
@@ -320,8 +319,8 @@ def save_figure(
         Where the input data came from (e.g. ``"dbcode.data.bars(seed=0)"`` or
         ``"MNIST via pooch, sha256 …"``).
     key_numbers : mapping
-        The numbers the figure shows, checked against the committed manifest with a
-        relative tolerance (see module docstring).
+        The numbers the figure shows, checked against the committed manifest (see the
+        module docstring).
     runtime_s : float, optional
         Simulation time in seconds behind the figure.
     caption : str, optional

@@ -496,6 +496,7 @@ class MetricsReport:
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     compared: int = 0
+    equal: int = 0
 
     @property
     def ok(self) -> bool:
@@ -503,32 +504,24 @@ class MetricsReport:
 
     def format(self) -> str:
         lines = [
-            f"frozen metrics: {self.compared} number(s) compared, "
-            f"{len(self.failures)} outside tolerance"
+            f"frozen metrics: {self.compared} number(s) compared, {self.equal} bitwise "
+            f"equal, {len(self.failures)} outside tolerance"
         ]
         lines += [f"  note: {n}" for n in self.notes]
         lines += [f"  FAIL: {f}" for f in self.failures]
         if self.failures:
             lines.append(
-                "  A result moved beyond its tolerance. If the change is intended, commit the "
-                "regenerated figures/ (PNG, SVG and manifest.json) on purpose; otherwise find "
-                "what changed the result."
+                "  A result moved beyond the tolerance measured from its seed-to-seed spread "
+                "(figures/tolerances.json). If the change is intended, commit the regenerated "
+                "figures/ (PNG, SVG and manifest.json) on purpose and measure the tolerances "
+                "again (python -m dbcode tolerances); otherwise find what changed the result."
             )
         return "\n".join(lines)
 
 
-def _metric(value: Any) -> tuple[Any, float, float]:
-    """(value, rtol, atol) of a key_numbers entry."""
-    if isinstance(value, Mapping):
-        return (
-            value.get("value"),
-            float(value.get("rtol", _figures.DEFAULT_RTOL)),
-            float(value.get("atol", 0.0)),
-        )
-    return value, _figures.DEFAULT_RTOL, 0.0
-
-
 def _as_float(value: Any) -> float | None:
+    if isinstance(value, Mapping):
+        value = value.get("value")
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -538,25 +531,37 @@ def _as_float(value: Any) -> float | None:
     return None
 
 
+def _plain(value: Any) -> Any:
+    return value.get("value") if isinstance(value, Mapping) else value
+
+
 def check_frozen_metrics(
     committed: Mapping[str, Any] | None,
     current: Mapping[str, Any],
     *,
+    tolerances: Mapping[str, Any] | None = None,
     figure_ids: Iterable[str] | None = None,
 ) -> MetricsReport:
     """Compare ``key_numbers`` of ``current`` against ``committed`` manifests.
 
-    A number passes when ``|new - old| <= atol + rtol * |old|`` with the tolerances of
-    the committed entry (default ``rtol = 0.10``, ``atol = 0``); strings and booleans must
-    be equal. Figures missing from ``committed`` are new (a note), figures at a different
-    scale are not compared (a note), and a number that disappeared is a failure.
+    A number passes when it is equal, or when ``|new - old|`` is within the tolerance
+    measured from its seed-to-seed spread (:mod:`dbcode.tolerances`); a number with no
+    measured tolerance must be equal. Other values (strings, lists, flags) must be equal,
+    except those the measurement found to vary between seeds (a note). Figures missing
+    from ``committed`` are new (a note), figures at a different scale are not compared
+    (a note), and a number that disappeared is a failure.
     """
     report = MetricsReport()
     committed = committed or {}
+    measured = (tolerances or {}).get("numbers", {})
+    unstable = (tolerances or {}).get("unstable", {})
+    if tolerances is None:
+        report.notes.append("no figures/tolerances.json: every number must be equal")
     ids = sorted(figure_ids) if figure_ids is not None else sorted(current)
     if figure_ids is None:
         for fig_id in sorted(set(committed) - set(current)):
             report.notes.append(f"{fig_id}: committed but no longer in the manifest")
+    unmeasured = []
     for fig_id in ids:
         new = current.get(fig_id)
         if new is None:
@@ -574,26 +579,36 @@ def check_frozen_metrics(
         old_numbers = old.get("key_numbers") or {}
         new_numbers = new.get("key_numbers") or {}
         for name in sorted(old_numbers):
-            old_value, rtol, atol = _metric(old_numbers[name])
+            old_value = _plain(old_numbers[name])
             if name not in new_numbers:
                 report.failures.append(f"{fig_id}.{name}: committed {old_value!r}, now missing")
                 continue
-            new_value, _, _ = _metric(new_numbers[name])
+            new_value = _plain(new_numbers[name])
             report.compared += 1
+            if json.dumps(old_value, sort_keys=True) == json.dumps(new_value, sort_keys=True):
+                report.equal += 1
+                continue
             a, b = _as_float(old_value), _as_float(new_value)
             if a is not None and b is not None:
                 if math.isnan(a) and math.isnan(b):
+                    report.equal += 1
                     continue
-                if a == b or abs(b - a) <= atol + rtol * abs(a):
-                    continue
-                rel = abs(b - a) / abs(a) if a else math.inf
-                report.failures.append(
-                    f"{fig_id}.{name}: committed {a:.6g}, now {b:.6g} "
-                    f"(relative change {rel:.1%} > rtol {rtol:.0%}"
-                    + (f", atol {atol:g}" if atol else "")
-                    + ")"
-                )
-            elif old_value != new_value:
+                spec = measured.get(fig_id, {}).get(name)
+                if spec is None:
+                    unmeasured.append(f"{fig_id}.{name}")
+                    report.failures.append(
+                        f"{fig_id}.{name}: committed {a:.6g}, now {b:.6g}, and no measured "
+                        "tolerance (run python -m dbcode tolerances)")
+                elif not abs(b - a) <= spec["tolerance"]:
+                    report.failures.append(
+                        f"{fig_id}.{name}: committed {a:.6g}, now {b:.6g} (difference "
+                        f"{abs(b - a):.3g} > tolerance {spec['tolerance']:.3g} = measured "
+                        f"seed spread {spec['sd']:.3g} x {tolerances.get('k_sd', '?')})"
+                    )
+            elif name in unstable.get(fig_id, {}):
+                report.notes.append(f"{fig_id}.{name}: {old_value!r} -> {new_value!r} "
+                                    "(varies between seeds; not compared)")
+            else:
                 report.failures.append(
                     f"{fig_id}.{name}: committed {old_value!r}, now {new_value!r}"
                 )
@@ -816,7 +831,9 @@ def build(
 
     _write_timings(root, report, t0)
     current = _figures.load_manifest(_figures.manifest_path(figdir))
-    report.metrics = check_frozen_metrics(baseline, current)
+    from . import tolerances
+
+    report.metrics = check_frozen_metrics(baseline, current, tolerances=tolerances.load(root))
     log(report.metrics.format())
     if strict_metrics and not report.metrics.ok:
         raise BuildError("frozen metrics changed:\n" + report.metrics.format())

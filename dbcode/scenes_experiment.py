@@ -264,14 +264,14 @@ def loss_key_numbers(sweep: Sweep) -> dict:
                  "n_z_values": ",".join(str(n) for n in sweep.n_zs)}
     for rule in RULES:
         for n, loss in zip(sweep.n_zs, sweep.mean_loss(rule)):
-            out[f"loss_{rule}_n{n}"] = {"value": float(loss), "rtol": 0.1}
+            out[f"loss_{rule}_n{n}"] = float(loss)
         for n, loss in zip(sweep.n_zs, sweep.mean_loss(rule, "lowest")):
-            out[f"lowest_{rule}_n{n}"] = {"value": float(loss), "rtol": 0.1}
+            out[f"lowest_{rule}_n{n}"] = float(loss)
     for n, gap in zip(sweep.n_zs, sweep.relative_gap()):
-        out[f"gap_n{n}"] = {"value": float(gap), "rtol": 0.5, "atol": 0.03}
+        out[f"gap_n{n}"] = float(gap)
     ratio = sweep.neuron_ratio()
     out.update({"ratio_n_z": ratio["n_z"], "ratio_extrapolated": ratio["extrapolated"],
-                "neuron_ratio": {"value": ratio["ratio"], "rtol": 0.5},
+                "neuron_ratio": ratio["ratio"],
                 "neuron_ratio_lower_bound": ratio["lower_bound"] or 0.0})
     return out
 
@@ -295,7 +295,7 @@ def field_key_numbers(sweep: Sweep) -> dict:
         for rule in RULES:
             summary = orientation_summary(sweep.network(rule, n).arrays["F"])
             for key, value in summary.items():
-                out[f"{key}_{rule}_n{n}"] = {"value": value, "atol": 0.1}
+                out[f"{key}_{rule}_n{n}"] = value
     for rule in RULES:
         out[f"paper_pattern_{rule}"] = paper_field_pattern(sweep, rule)["matches"]
     return out
@@ -657,14 +657,14 @@ def paper_key_numbers(summary: dict, fields: dict[str, np.ndarray]) -> dict:
     for measure, prefix in (("final", "loss"), ("lowest", "lowest")):
         for rule, by_n in paper_losses(summary, measure).items():
             for n, losses in by_n.items():
-                numbers[f"{prefix}_{rule}_n{n}"] = {"value": float(losses.mean()), "rtol": 0.1}
+                numbers[f"{prefix}_{rule}_n{n}"] = float(losses.mean())
     both = paper_conditions(summary)
     if both:
         for rule in RULES:
             F = fields.get(f"{rule}_n{both[0]}_s0")
             if F is not None:
                 for what, value in orientation_summary(F).items():
-                    numbers[f"{what}_{rule}_n{both[0]}"] = {"value": value, "atol": 0.1}
+                    numbers[f"{what}_{rule}_n{both[0]}"] = value
     return numbers
 
 

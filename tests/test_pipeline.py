@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dbcode import figures, pipeline
+from dbcode import figures, pipeline, tolerances
 
 NOTEBOOK_HEADER = """\
 ---
@@ -163,45 +163,60 @@ def _entry(scale="ci", **numbers):
     return {"scale": scale, "key_numbers": numbers}
 
 
-def test_frozen_metrics_tolerances():
+def test_frozen_metrics_use_the_measured_tolerances():
     committed = {
-        "f1": _entry(
-            loss=1.0,
-            rate={"value": 10.0, "rtol": 0.5},
-            tiny={"value": 0.0, "atol": 0.01},
-            label="bars",
-            nan=float("nan"),
-        ),
+        "f1": _entry(loss=1.0, rate=10.0, tiny=0.0, label="bars", nan=None, onset="none"),
         "f2": _entry(loss=1.0),
         "f3": _entry("paper", loss=1.0),
     }
+    measured = tolerances.tolerances_from({
+        0: committed,
+        1: {"f1": _entry(loss=1.01, rate=11.0, tiny=0.0, label="bars", nan=None, onset=0.5),
+            "f2": _entry(loss=1.02)},
+        2: {"f1": _entry(loss=0.99, rate=9.0, tiny=0.0, label="bars", nan=None, onset="none"),
+            "f2": _entry(loss=0.98)},
+    })
+    assert measured["numbers"]["f1"]["loss"]["sd"] == pytest.approx(0.01)
+    assert measured["numbers"]["f1"]["loss"]["tolerance"] == pytest.approx(0.06)
+    assert measured["numbers"]["f1"]["tiny"]["tolerance"] == tolerances.ABS_FLOOR
+    assert measured["unstable"] == {"f1": {"onset": ["none", 0.5, "none"]}}
+
     ok = {
-        "f1": _entry(loss=1.09, rate=14.0, tiny=0.005, label="bars", nan="nan"),
-        "f2": _entry(loss=0.95, extra=3.0),
+        "f1": _entry(loss=1.05, rate=14.0, tiny=0.0, label="bars", nan=None, onset=1.0),
+        "f2": _entry(loss=1.0, extra=3.0),
         "f3": _entry("ci", loss=5.0),
         "f4": _entry(loss=2.0),
     }
-    report = pipeline.check_frozen_metrics(committed, figures.jsonable(ok))
+    report = pipeline.check_frozen_metrics(committed, figures.jsonable(ok), tolerances=measured)
     assert report.ok, report.format()
-    assert report.compared == 6
+    assert report.compared == 7 and report.equal == 4
     notes = "\n".join(report.notes)
     assert "f4: new figure" in notes and "f3: committed at scale 'paper'" in notes
-    assert "f2.extra: new number" in notes
+    assert "f2.extra: new number" in notes and "f1.onset: 'none' -> 1.0 (varies" in notes
 
-    bad = {"f1": _entry(loss=1.2, rate=16.0, tiny=0.02, label="scenes", nan=1.0), "f2": _entry()}
-    report = pipeline.check_frozen_metrics(committed, figures.jsonable(bad))
+    bad = {"f1": _entry(loss=1.07, rate=16.5, tiny=1e-9, label="scenes", nan=1.0,
+                        onset="none"), "f2": _entry()}
+    report = pipeline.check_frozen_metrics(committed, figures.jsonable(bad), tolerances=measured)
     assert not report.ok
     text = report.format()
     for expected in ("f1.loss", "f1.rate", "f1.tiny", "f1.label", "f1.nan", "f2.loss: committed"):
         assert expected in text
+    assert "tolerance 0.06 = measured seed spread 0.01 x 6" in text
     assert "commit the regenerated figures/" in text
+
+
+def test_without_measured_tolerances_numbers_must_be_equal():
+    committed = {"f": _entry(loss=1.0, same=2.0)}
+    report = pipeline.check_frozen_metrics(committed, {"f": _entry(loss=1.0 + 1e-15, same=2.0)})
+    assert not report.ok and "no measured tolerance" in report.failures[0]
+    assert report.equal == 1
 
 
 def test_frozen_metrics_without_baseline():
     report = pipeline.check_frozen_metrics(None, {"f": _entry(loss=1.0)})
     assert report.ok and report.compared == 0
     report = pipeline.check_frozen_metrics({"gone": _entry(loss=1.0)}, {})
-    assert report.ok and "gone: committed but no longer" in report.notes[0]
+    assert report.ok and any("gone: committed but no longer" in n for n in report.notes)
 
 
 def test_launch_links_point_at_sources(tmp_path):

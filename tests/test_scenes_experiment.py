@@ -111,7 +111,7 @@ def test_sweep_ratio_and_gap():
     assert ratio["ratio"] == pytest.approx(2.0) and not ratio["extrapolated"]
     assert ratio["lower_bound"] is None
     numbers = sx.loss_key_numbers(sweep)
-    assert numbers["loss_sb_n50"]["value"] == pytest.approx(0.03)
+    assert numbers["loss_sb_n50"] == pytest.approx(0.03)
     assert numbers["neuron_ratio_lower_bound"] == 0.0
 
 
@@ -154,9 +154,9 @@ def test_paper_summary_tables_losses_by_rule_and_n_z():
     oriented = np.concatenate([np.cos(1.5 * x).ravel(), np.zeros(64)])
     fields = {"sb_n40_s0": np.tile(oriented, (40, 1)), "db_n40_s0": np.tile(oriented, (40, 1))}
     numbers = sx.paper_key_numbers(summary, fields)
-    assert numbers["loss_sb_n60"]["value"] == pytest.approx(0.025)
-    assert numbers["lowest_db_n40"]["value"] == pytest.approx(0.018)
-    assert numbers["median_db_n40"]["value"] > sx.ORIENTED
+    assert numbers["loss_sb_n60"] == pytest.approx(0.025)
+    assert numbers["lowest_db_n40"] == pytest.approx(0.018)
+    assert numbers["median_db_n40"] > sx.ORIENTED
     fig = sx.plot_paper_scale(summary, fields, _sweep(sb=[0.03, 0.025, 0.02],
                                                       db=[0.025, 0.02, 0.019]))
     assert "3 of 18" in fig.axes[0].get_title()
