@@ -354,8 +354,21 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_data_sources() -> None:
+    """Show on stderr which data source every load uses (the ``dbcode.data`` log)."""
+    import logging
+
+    logger = logging.getLogger("dbcode.data")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("data: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    _log_data_sources()
     from dbcode.params import ParameterError
     from dbcode.sweep import SchedulerUnreachable
 
