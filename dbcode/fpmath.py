@@ -25,7 +25,19 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
-__all__ = ["exp", "exp_lower_bound", "log", "exp_array", "log_array", "expit_array", "logit", "dot", "dot_reference", "matvec", "matmul"]
+__all__ = [
+    "dot",
+    "dot_reference",
+    "exp",
+    "exp_array",
+    "exp_lower_bound",
+    "expit_array",
+    "log",
+    "log_array",
+    "logit",
+    "matmul",
+    "matvec",
+]
 
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 with its last 32 bits zero: k * _LN2_HI is exact
 _LN2_LO = 1.90821492927058770002e-10
@@ -212,8 +224,10 @@ def _dot_lanes(typingctx, a, b):
     changing a bit; the loop vectoriser would not do this for a scalar sum unless
     allowed to reorder it (``fastmath``, which reorders it differently per CPU).
     """
-    ok = all(isinstance(t, types.Array) and t.ndim == 1 and t.layout == "C"
-             and t.dtype == types.float64 for t in (a, b))
+    ok = all(
+        isinstance(t, types.Array) and t.ndim == 1 and t.layout == "C" and t.dtype == types.float64
+        for t in (a, b)
+    )
     if not ok:
         return None
     sig = types.float64(a, b)
@@ -266,14 +280,15 @@ def dot(a, b) -> float:
     only under ``fastmath``, which reorders it per CPU). Callable from Python and from
     numba-compiled code.
     """
-    return dot_reference(np.ascontiguousarray(a, dtype=float),
-                         np.ascontiguousarray(b, dtype=float))
+    return dot_reference(np.ascontiguousarray(a, dtype=float), np.ascontiguousarray(b, dtype=float))
 
 
 @overload(dot, inline="always", jit_options={"cache": True})
 def _dot_overload(a, b):
-    if all(isinstance(t, types.Array) and t.ndim == 1 and t.layout == "C"
-           and t.dtype == types.float64 for t in (a, b)):
+    if all(
+        isinstance(t, types.Array) and t.ndim == 1 and t.layout == "C" and t.dtype == types.float64
+        for t in (a, b)
+    ):
         return lambda a, b: _dot_lanes(a, b)
     return lambda a, b: dot_reference(a, b)
 

@@ -40,8 +40,7 @@ FILE_NAME = "tolerances.json"
 
 
 def rule_text() -> str:
-    return (f"tolerance = max({K_SD:g} x seed-to-seed sd, {REL_FLOOR:g} x |value|, "
-            f"{ABS_FLOOR:g})")
+    return f"tolerance = max({K_SD:g} x seed-to-seed sd, {REL_FLOOR:g} x |value|, {ABS_FLOOR:g})"
 
 
 def _number(value: Any) -> float | None:
@@ -86,14 +85,25 @@ def tolerances_from(manifests: Mapping[int, Mapping[str, Any]]) -> dict:
                 sd = statistics.stdev(values) if len(values) > 1 else 0.0
                 scale = max(abs(v) for v in values)
                 numbers.setdefault(fig, {})[name] = {
-                    "sd": sd, "tolerance": max(K_SD * sd, REL_FLOOR * scale, ABS_FLOOR),
-                    "min": min(values), "max": max(values), "n": len(values),
+                    "sd": sd,
+                    "tolerance": max(K_SD * sd, REL_FLOOR * scale, ABS_FLOOR),
+                    "min": min(values),
+                    "max": max(values),
+                    "n": len(values),
                 }
-            elif any(json.dumps(v, sort_keys=True) != json.dumps(raw[0], sort_keys=True)
-                     for v in raw):
+            elif any(
+                json.dumps(v, sort_keys=True) != json.dumps(raw[0], sort_keys=True) for v in raw
+            ):
                 unstable.setdefault(fig, {})[name] = raw
-    return {"rule": rule_text(), "k_sd": K_SD, "rel_floor": REL_FLOOR, "abs_floor": ABS_FLOOR,
-            "seeds": seeds, "numbers": numbers, "unstable": unstable}
+    return {
+        "rule": rule_text(),
+        "k_sd": K_SD,
+        "rel_floor": REL_FLOOR,
+        "abs_floor": ABS_FLOOR,
+        "seeds": seeds,
+        "numbers": numbers,
+        "unstable": unstable,
+    }
 
 
 def path(root: Path) -> Path:
@@ -106,8 +116,14 @@ def load(root: Path) -> dict | None:
     return json.loads(p.read_text()) if p.is_file() else None
 
 
-def measure(root: Path, seeds: Sequence[int] = DEFAULT_SEEDS, *, scale: str = "ci",
-            work: Path | None = None, log=print) -> dict:
+def measure(
+    root: Path,
+    seeds: Sequence[int] = DEFAULT_SEEDS,
+    *,
+    scale: str = "ci",
+    work: Path | None = None,
+    log=print,
+) -> dict:
     """Execute every chapter once per seed (no HTML) and derive the tolerances.
 
     Each seed's build has its own staging tree and figures folder under ``work``
@@ -128,9 +144,13 @@ def measure(root: Path, seeds: Sequence[int] = DEFAULT_SEEDS, *, scale: str = "c
             stage_sources(root, stage, chapters)
             for chapter in chapters:
                 if chapter.notebook:
-                    seconds = execute_chapter(chapter, stage / chapter.staged_relpath,
-                                              scale=scale, seed=seed,
-                                              figures=folder / "figures")
+                    seconds = execute_chapter(
+                        chapter,
+                        stage / chapter.staged_relpath,
+                        scale=scale,
+                        seed=seed,
+                        figures=folder / "figures",
+                    )
                     log(f"  seed {seed}: {chapter.name:<12} {seconds:7.1f} s")
             done.write_text("ok\n")
         manifests[seed] = figures.load_manifest(figures.manifest_path(folder / "figures"))

@@ -24,14 +24,14 @@ def decay(x, tau=10.0):
 
 
 def test_comments_docstrings_and_formatting_do_not_count():
-    reformatted = textwrap.dedent('''
+    reformatted = textwrap.dedent("""
         import math
         from .fpmath import exp
         def decay(x, tau = 10.0):
             return (exp(-x/tau)
                     * RATE)   # other comment
         RATE = 0.001
-    ''')
+    """)
     assert normalised_source(reformatted) == normalised_source(MODULE)
 
 
@@ -39,8 +39,9 @@ def test_a_changed_constant_or_import_counts():
     assert normalised_source(MODULE.replace("1e-3", "2e-3")) != normalised_source(MODULE)
     assert normalised_source(MODULE.replace("tau=10.0", "tau=20.0")) != normalised_source(MODULE)
     # the same name bound by another library is another function
-    assert (normalised_source(MODULE.replace("from .fpmath import exp", "from math import exp"))
-            != normalised_source(MODULE))
+    assert normalised_source(
+        MODULE.replace("from .fpmath import exp", "from math import exp")
+    ) != normalised_source(MODULE)
 
 
 def test_moving_a_module_or_a_definition_keeps_the_version(tmp_path):

@@ -34,15 +34,18 @@ def store(tmp_path):
 
 
 # --------------------------------------------------------------------------- state
-@pytest.mark.parametrize("name, value, message", [
-    ("z", np.zeros(5), r"state.z has shape \(5,\), but a 'db' network of n_z=16"),
-    ("b", np.zeros(3), r"state.b has shape \(3,\)"),
-    ("W", np.zeros((3, 3)), r"state.W has shape \(3, 3\)"),
-    ("D", np.zeros((16, 64)), r"state.D has shape \(16, 64\)"),
-    ("F", np.full((16, 64), np.nan), "state.F contains NaN"),
-    ("D", np.zeros((64, 16), dtype=complex), "state.D has dtype complex128"),
-    ("sigma", -1.0, "state.sigma must be a positive finite number"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("z", np.zeros(5), r"state.z has shape \(5,\), but a 'db' network of n_z=16"),
+        ("b", np.zeros(3), r"state.b has shape \(3,\)"),
+        ("W", np.zeros((3, 3)), r"state.W has shape \(3, 3\)"),
+        ("D", np.zeros((16, 64)), r"state.D has shape \(16, 64\)"),
+        ("F", np.full((16, 64), np.nan), "state.F contains NaN"),
+        ("D", np.zeros((64, 16), dtype=complex), "state.D has dtype complex128"),
+        ("sigma", -1.0, "state.sigma must be a positive finite number"),
+    ],
+)
 def test_a_bad_state_is_refused_before_the_kernel(bars, name, value, message):
     p = preset("bars", "ci", **TINY)
     state = train(p, bars.train, bars.test, progress=False).state
@@ -53,23 +56,20 @@ def test_a_bad_state_is_refused_before_the_kernel(bars, name, value, message):
 
 def test_a_state_of_another_type_is_refused(bars):
     with pytest.raises(ParameterError, match="state must be a NetworkState"):
-        train(preset("bars", "ci", **TINY), bars.train, bars.test, progress=False,
-              state={"F": 0})
+        train(preset("bars", "ci", **TINY), bars.train, bars.test, progress=False, state={"F": 0})
 
 
 def test_zero_width_input_is_refused(bars):
     with pytest.raises(ParameterError, match="have no inputs"):
-        train(preset("bars", "ci", **TINY), bars.train[:, :0], bars.test[:, :0],
-              progress=False)
+        train(preset("bars", "ci", **TINY), bars.train[:, :0], bars.test[:, :0], progress=False)
 
 
 # --------------------------------------------------------------------------- divergence
 def test_a_diverging_network_stops_and_says_where(bars):
-    result = train(preset("bars", "ci", eta_F=1e6, **TINY), bars.train, bars.test,
-                   progress=False)
+    result = train(preset("bars", "ci", eta_F=1e6, **TINY), bars.train, bars.test, progress=False)
     assert result.diverged and 0 < result.diverged_at <= 60
     assert np.isnan(result.final_loss) and np.isnan(result.test_loss[1:]).all()
-    assert np.isnan(result.train_loss[result.diverged_at:]).all()
+    assert np.isnan(result.train_loss[result.diverged_at :]).all()
     healthy = train(preset("bars", "ci", **TINY), bars.train, bars.test, progress=False)
     assert not healthy.diverged and np.isfinite(healthy.final_loss)
 
@@ -93,26 +93,31 @@ def test_the_store_and_the_export_keep_the_flag_in_strict_json(store, tmp_path):
 # --------------------------------------------------------------------------- sweeps
 def _cli(*args, timeout=60):
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "dbcode", *args], capture_output=True,
-                          text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", "dbcode", *args], capture_output=True, text=True, timeout=timeout
+    )
     return done.returncode, done.stderr, time.monotonic() - started
 
 
-@pytest.mark.parametrize("args, message", [
-    (("sweep", "fig4b", "--workers", "-1"), "--workers: must be at least 1, got -1"),
-    (("sweep", "fig4b", "--workers", "0"), "--workers: must be at least 1, got 0"),
-    (("sweep", "fig3c", "--seeds", "0"), "--seeds: must be at least 1, got 0"),
-    (("status", "fig4b", "--seeds", "-3"), "--seeds: must be at least 1, got -3"),
-    (("sweep", "fig9z"), "invalid choice: 'fig9z' (choose from 'fig3c', 'fig4b'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("sweep", "fig4b", "--workers", "-1"), "--workers: must be at least 1, got -1"),
+        (("sweep", "fig4b", "--workers", "0"), "--workers: must be at least 1, got 0"),
+        (("sweep", "fig3c", "--seeds", "0"), "--seeds: must be at least 1, got 0"),
+        (("status", "fig4b", "--seeds", "-3"), "--seeds: must be at least 1, got -3"),
+        (("sweep", "fig9z"), "invalid choice: 'fig9z' (choose from 'fig3c', 'fig4b'"),
+    ],
+)
 def test_bad_sweep_arguments_are_refused_at_once(args, message):
     code, err, _ = _cli(*args)
     assert code == 2 and message in err and "Traceback" not in err
 
 
 def test_an_unreachable_scheduler_is_reported_without_a_traceback(tmp_path):
-    code, err, seconds = _cli("sweep", "fig4b", "--scheduler", "tcp://127.0.0.1:9",
-                              "--store", str(tmp_path))
+    code, err, seconds = _cli(
+        "sweep", "fig4b", "--scheduler", "tcp://127.0.0.1:9", "--store", str(tmp_path)
+    )
     assert code == 2 and "no Dask scheduler answered at tcp://127.0.0.1:9" in err
     assert "Traceback" not in err and seconds < 30
 
@@ -126,10 +131,15 @@ def test_seeds_mean_the_same_in_every_sweep():
         sweep.run(sweep.named_jobs("fig4b", "ci", 1)[:1], workers=-1)
 
 
-@pytest.mark.parametrize("build", [
-    lambda: bars_jobs("huge"), lambda: network_job("db", 40, "huge"),
-    lambda: sweep.named_jobs("fig6a", "huge"), lambda: scan_job("sb", 1.0, "huge"),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: bars_jobs("huge"),
+        lambda: network_job("db", 40, "huge"),
+        lambda: sweep.named_jobs("fig6a", "huge"),
+        lambda: scan_job("sb", 1.0, "huge"),
+    ],
+)
 def test_an_unknown_scale_names_the_scales(build):
     with pytest.raises(ParameterError, match="unknown scale 'huge'; choose one of ci, paper"):
         build()
@@ -140,10 +150,13 @@ def test_an_unknown_delay_condition_names_the_conditions():
         scan_job("hebb", 1.0)
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"correlation": 0.5}, r"unknown data option\(s\) \['correlation'\] for 'bars'; valid"),
-    ({"c": 1.5}, r"c must be a number in \[0, 1\]"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"correlation": 0.5}, r"unknown data option\(s\) \['correlation'\] for 'bars'; valid"),
+        ({"c": 1.5}, r"c must be a number in \[0, 1\]"),
+    ],
+)
 def test_bad_data_options_fail_before_the_sweep_starts(monkeypatch, store, data, message):
     monkeypatch.setattr(sweep, "client_for", lambda *a, **k: pytest.fail("sweep started"))
     jobs = [Job("bars", overrides=TINY), Job("bars", overrides=TINY, data=data)]
@@ -155,10 +168,15 @@ def test_bad_data_options_fail_before_the_sweep_starts(monkeypatch, store, data,
 def test_an_export_never_replaces_a_record_by_fewer_networks(store, tmp_path):
     record = tmp_path / "fig4b.json"
     jobs = bars_jobs("paper", n_seeds=1, c_values=[0.0])
-    committed = {"total": 2, "done": 2, "networks": [
-        {"variant": v, "n_z": 16, "seed": 0, "data": {"c": 0.0}} for v in ("sb", "db")]}
+    committed = {
+        "total": 2,
+        "done": 2,
+        "networks": [
+            {"variant": v, "n_z": 16, "seed": 0, "data": {"c": 0.0}} for v in ("sb", "db")
+        ],
+    }
     record.write_text(json.dumps(committed))
-    with pytest.raises(sweep.RecordShrinks, match="would drop 2: db n_z=16 seed=0 c=0.0"):
+    with pytest.raises(sweep.RecordShrinks, match=r"would drop 2: db n_z=16 seed=0 c=0\.0"):
         sweep.export_summary(jobs, store, record)
     assert json.loads(record.read_text()) == committed
     assert sweep.export_summary(jobs, store, record, force=True)["done"] == 0

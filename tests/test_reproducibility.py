@@ -37,26 +37,32 @@ json.dump({"fingerprint": fingerprint(), "probes": probes}, sys.stdout)
 
 def _run(env, cache: Path) -> dict:
     env = dict(env, NUMBA_CACHE_DIR=str(cache), PYTHONHASHSEED="0")
-    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True,
-                          text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")
 def two_cpus(tmp_path_factory):
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("NUMBA_CPU", "NPY_DISABLE", "GLIBC_TUNABLES",
-                                 "OPENBLAS_CORETYPE"))}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NUMBA_CPU", "NPY_DISABLE", "GLIBC_TUNABLES", "OPENBLAS_CORETYPE"))
+    }
     host = _run(base, tmp_path_factory.mktemp("numba-host"))
     other = _run(emulated_cpu_environment(base), tmp_path_factory.mktemp("numba-generic"))
     return host, other
 
 
 def _differences(a: dict, b: dict) -> list[str]:
-    return sorted(f"{name}.{array}" for name in set(a) | set(b)
-                  for array in set(a.get(name, {})) | set(b.get(name, {}))
-                  if a.get(name, {}).get(array) != b.get(name, {}).get(array))
+    return sorted(
+        f"{name}.{array}"
+        for name in set(a) | set(b)
+        for array in set(a.get(name, {})) | set(b.get(name, {}))
+        if a.get(name, {}).get(array) != b.get(name, {}).get(array)
+    )
 
 
 @pytest.mark.slow
