@@ -251,8 +251,7 @@ def scan_key_numbers(summary: dict, beta: float) -> dict:
         for dt, loss, sim in zip(delays, v["loss"], v["similarity"]):
             out[f"loss_{c}_dt{dt:g}"] = loss
             out[f"similarity_{c}_dt{dt:g}"] = sim
-        out[f"diverged_{c}"] = [dt for dt, loss in zip(delays, v["loss"])
-                                if not math.isfinite(loss)]
+        out[f"n_diverged_{c}"] = sum(not math.isfinite(loss) for loss in v["loss"])
         onset = collapse_delay(summary, beta, c)
         out[f"collapse_delay_{c}"] = "none" if onset is None else onset
     db = summary[(beta, "db")]["loss"]
