@@ -195,16 +195,15 @@ def dot_reference(a, b) -> float:
     """``sum_i a_i b_i`` in the order of :func:`dot`, one scalar operation at a time.
 
     Partial sum ``s_l`` (``l < 16``) adds ``a_i b_i`` for ``i = l mod 16`` in
-    increasing ``i`` over the whole blocks of 16; then ``t_l = (s_l + s_{l+4}) +
+    increasing ``i``, over ``i < m = n - n mod 4``; then ``t_l = (s_l + s_{l+4}) +
     (s_{l+8} + s_{l+12})`` for ``l < 4``, the total ``(t_0 + t_1) + (t_2 + t_3)``, and
-    last the remaining ``n mod 16`` terms one by one.
+    last the remaining ``n mod 4`` terms one by one.
     """
     n = a.shape[0]
     s = np.zeros(LANES)
-    m = n - n % LANES
-    for i in range(0, m, LANES):
-        for lane in range(LANES):
-            s[lane] += a[i + lane] * b[i + lane]
+    m = n - n % 4
+    for i in range(m):
+        s[i % LANES] += a[i] * b[i]
     t = np.zeros(4)
     for lane in range(4):
         t[lane] = (s[lane] + s[lane + 4]) + (s[lane + 8] + s[lane + 12])
@@ -247,19 +246,27 @@ def _dot_lanes(typingctx, a, b):
             pointer = builder.bitcast(builder.gep(data, [index]), vec.as_pointer())
             return builder.load(pointer, align=8)
 
+        def accumulate(q, index):
+            product = builder.fmul(load4(arr_a.data, index), load4(arr_b.data, index))
+            builder.store(builder.fadd(builder.load(acc[q]), product), acc[q])
+
         with cgutils.for_range(builder, blocks) as loop:
             base = builder.mul(loop.index, ir.Constant(intp, LANES))
             for q in range(4):
-                index = builder.add(base, ir.Constant(intp, 4 * q))
-                product = builder.fmul(load4(arr_a.data, index), load4(arr_b.data, index))
-                builder.store(builder.fadd(builder.load(acc[q]), product), acc[q])
+                accumulate(q, builder.add(base, ir.Constant(intp, 4 * q)))
+        # up to three more whole groups of four go to the accumulators in turn
+        rest = builder.mul(blocks, ir.Constant(intp, LANES))
+        for q in range(3):
+            end = builder.add(rest, ir.Constant(intp, 4 * (q + 1)))
+            with builder.if_then(builder.icmp_signed("<=", end, n)):
+                accumulate(q, builder.add(rest, ir.Constant(intp, 4 * q)))
         v = [builder.load(a) for a in acc]
         t = builder.fadd(builder.fadd(v[0], v[1]), builder.fadd(v[2], v[3]))
         lane = [builder.extract_element(t, ir.Constant(ir.IntType(32), k)) for k in range(4)]
         total = cgutils.alloca_once_value(
             builder, builder.fadd(builder.fadd(lane[0], lane[1]), builder.fadd(lane[2], lane[3]))
         )
-        start = builder.mul(blocks, ir.Constant(intp, LANES))
+        start = builder.sub(n, builder.srem(n, ir.Constant(intp, 4)))
         with cgutils.for_range(builder, builder.sub(n, start)) as loop:
             index = builder.add(start, loop.index)
             x = builder.load(builder.gep(arr_a.data, [index]))
@@ -272,7 +279,7 @@ def _dot_lanes(typingctx, a, b):
 
 def dot(a, b) -> float:
     """``sum_i a_i b_i`` in a fixed order, the same bits on every CPU: sixteen
-    interleaved partial sums combined in a fixed tree, then the tail
+    interleaved partial sums combined in a fixed tree, then the last ``n mod 4`` terms
     (:func:`dot_reference` spells the order out).
 
     The partial sums are independent chains, so they run in vector registers of any

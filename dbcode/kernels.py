@@ -171,9 +171,14 @@ def _flush(variant, zA, zB, sums, xp, dx, gram, F, Dt, W, W3, Fbar, rates, floor
                           - decay * n * f)
                 if eta_W != 0.0 or decay != 0.0:
                     ubar_w = f * (a1 * xp[i] + aa * dx[i]) + a2 * inh[j, i]
-                    dec = decay * n if variant == DB_SIM else 0.0
-                    for k in range(n_z):
-                        W3[j, i, k] -= eta_W * ubar_w * zA[k] + dec * W3[j, i, k]
+                    g = eta_W * ubar_w
+                    if variant == DB_SIM:
+                        dec = decay * n
+                        for k in range(n_z):
+                            W3[j, i, k] -= g * zA[k] + dec * W3[j, i, k]
+                    else:
+                        for k in range(n_z):
+                            W3[j, i, k] -= g * zA[k]
                 F[j, i] = f + df
         _input_drive(F, xp, dx, Fxp, Fdx)
 

@@ -67,7 +67,7 @@ def membrane_potential(
 
 def optimal_inhibition(F: np.ndarray, D: np.ndarray) -> np.ndarray:
     """Inhibition that balances the soma for decoder ``D``: ``W = -F D`` (SI Eq 13)."""
-    return -fpmath.matmul(F, D)
+    return -F @ D
 
 
 def dendritic_potentials(F: np.ndarray, W3: np.ndarray, x: np.ndarray, z_prev: np.ndarray):

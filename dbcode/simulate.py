@@ -16,7 +16,7 @@ import numpy as np
 from . import fpmath, kernels
 from .params import ParameterError, Params
 from .progress import progress_bar
-from .rules import NetworkState, Rates, initial_state, optimal_inhibition
+from .rules import NetworkState, Rates, initial_state
 
 MAX_UNIFORMS_PER_CHUNK = 4_000_000
 """Random numbers drawn at once (32 MB); bounds memory for long presentations."""
@@ -346,7 +346,9 @@ def train(
     if total == 0:
         seg_eval = evaluate(state, params, test_images, eval_rngs[0], n_record=n_record)
     if params.variant == "db":
-        state.W = optimal_inhibition(state.F, state.D)
+        # W = -F D (SI Eq 13) as rules.optimal_inhibition, in a fixed order of sums: the
+        # stored weights are the same bits on every CPU (OpenBLAS's are not)
+        state.W = -fpmath.matmul(state.F, state.D)
     elif params.is_dendritic:
         state.W = state.W3.sum(axis=1)
     if diverged_at is not None:
