@@ -60,13 +60,14 @@ paper: setup
 	@echo "Open $(CURDIR)/_build/html/index.html"
 
 ## --------------------------------------------------------------------- tests
-# Order: execute the chapters (reusing executed copies that are still fresh) and build the
+# Order: ruff (lint and format); execute the chapters (reusing executed copies that are still fresh) and build the
 # HTML with -W; open every built page in headless Chromium (screenshots in
 # _build/screenshots/); nbval re-executes the executed chapters and compares their outputs;
 # the frozen-metrics check compares figures/manifest.json with the committed one; last the
 # pytest suite (unit, pipeline, repository and claim tests, which may read the regenerated
 # manifest).
 test: setup
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-chapters
 	$(MAKE) --no-print-directory test-browser
 	$(MAKE) --no-print-directory test-nbval
@@ -77,11 +78,11 @@ test-chapters: setup
 	$(call timed,chapters + html (scale ci),$(PY) -m dbcode build --scale ci --seed $(SEED) --reuse)
 
 test-unit: setup
-	$(call timed,pytest,$(PY) -m pytest tests -q -ra --durations=10 --ignore=tests/test_browser.py)
+	$(call timed,pytest,$(PY) -m pytest tests -q -ra --durations=10 --ignore=tests/book/test_browser.py)
 
 # The built book in Chromium (skipped without chromium unless CI is set; see .ci/run).
 test-browser: setup
-	$(call timed,browser,$(PY) -m pytest tests/test_browser.py -q -ra -p no:cacheprovider)
+	$(call timed,browser,$(PY) -m pytest tests/book/test_browser.py -q -ra -p no:cacheprovider)
 
 test-nbval: setup
 	$(call timed,nbval,nbs=$$(find _build/stage/book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null | sort); \
@@ -92,7 +93,7 @@ check-metrics: setup
 	$(call timed,frozen metrics,$(PY) -m dbcode check-metrics)
 
 lint: setup
-	$(PY) -m ruff check dbcode tests && $(PY) -m ruff format --check dbcode tests
+	$(call timed,lint,$(PY) -m ruff check dbcode tests benchmarks && $(PY) -m ruff format --check dbcode tests benchmarks)
 
 ## --------------------------------------------------------------------- maintenance
 # Freeze the versions of the working .venv into the lock file (keeps its dev section).

@@ -19,9 +19,9 @@ import time
 import numpy as np
 
 from dbcode.data import load_dataset
-from dbcode.params import VARIANTS, preset
-from dbcode.rules import Rates, initial_state, simulate_reference
-from dbcode.simulate import run_segment
+from dbcode.model.params import VARIANTS, preset
+from dbcode.model.rules import Rates, initial_state, simulate_reference
+from dbcode.model.simulate import run_segment
 
 NETWORKS = {
     # name: (experiment, n_z, presentations for the kernel, for the NumPy loop)
@@ -32,8 +32,9 @@ NETWORKS = {
 
 def _setup(experiment, n_z, variant, n_pres, seed=0):
     p = preset(experiment, "ci", variant=variant, n_z=n_z)
-    data = load_dataset("scenes" if experiment == "scenes" else "bars", n_train=500,
-                        n_test=10, seed=seed)
+    data = load_dataset(
+        "scenes" if experiment == "scenes" else "bars", n_train=500, n_test=10, seed=seed
+    )
     rng = np.random.default_rng(seed)
     state = initial_state(p, data.train.shape[1], rng)
     order = rng.integers(len(data.train), size=n_pres)
@@ -43,8 +44,9 @@ def _setup(experiment, n_z, variant, n_pres, seed=0):
 def steps_per_second(experiment, n_z, variant, n_pres, numpy_loop=False, repeat=3):
     """Steps per second of a learning run of ``n_pres`` presentations (random numbers
     included); the best of ``repeat`` runs, which is the least disturbed by other load."""
-    return max(_steps_per_second(experiment, n_z, variant, n_pres, numpy_loop)
-               for _ in range(repeat))
+    return max(
+        _steps_per_second(experiment, n_z, variant, n_pres, numpy_loop) for _ in range(repeat)
+    )
 
 
 def _steps_per_second(experiment, n_z, variant, n_pres, numpy_loop):
@@ -73,14 +75,26 @@ def main(argv=None):
             steps_per_second(experiment, n_z, variant, 2, repeat=1)  # compile, warm up
             fast = steps_per_second(experiment, n_z, variant, kernel_pres)
             slow = steps_per_second(experiment, n_z, variant, n_numpy, numpy_loop=True)
-            results.append({"network": name, "variant": variant, "kernel_steps_per_s": fast,
-                            "numpy_steps_per_s": slow, "speedup": fast / slow})
-            print(f"{name:7s} {variant:16s} kernel {fast:12,.0f} steps/s   NumPy loop "
-                  f"{slow:9,.0f} steps/s   ratio {fast / slow:7.1f}x", flush=True)
+            results.append(
+                {
+                    "network": name,
+                    "variant": variant,
+                    "kernel_steps_per_s": fast,
+                    "numpy_steps_per_s": slow,
+                    "speedup": fast / slow,
+                }
+            )
+            print(
+                f"{name:7s} {variant:16s} kernel {fast:12,.0f} steps/s   NumPy loop "
+                f"{slow:9,.0f} steps/s   ratio {fast / slow:7.1f}x",
+                flush=True,
+            )
     bars_db = next(r for r in results if r["network"] == "bars" and r["variant"] == "db")
     paper_steps = 1_000_000 * 100
-    print(f"paper-scale bars network (1e8 steps, db): "
-          f"{paper_steps / bars_db['kernel_steps_per_s']:.0f} s projected")
+    print(
+        f"paper-scale bars network (1e8 steps, db): "
+        f"{paper_steps / bars_db['kernel_steps_per_s']:.0f} s projected"
+    )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)

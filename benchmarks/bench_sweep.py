@@ -12,22 +12,22 @@ import argparse
 import tempfile
 import time
 
-from dbcode import sweep
-from dbcode.cache import ResultStore
-from dbcode.experiments import Job
+from dbcode.run import sweep
+from dbcode.run.jobs import Job
+from dbcode.run.store import ResultStore
 
 
 def jobs(n: int, presentations: int) -> list[Job]:
-    return [Job("bars", "ci", seed=s, overrides={"variant": "db",
-                                                 "n_presentations": presentations})
-            for s in range(n)]
+    return [
+        Job("bars", "ci", seed=s, overrides={"variant": "db", "n_presentations": presentations})
+        for s in range(n)
+    ]
 
 
 def networks_per_minute(workers: int, n: int, presentations: int) -> float:
     with tempfile.TemporaryDirectory() as root:
         started = time.perf_counter()
-        sweep.run(jobs(n, presentations), workers=workers, store=ResultStore(root),
-                  progress=False)
+        sweep.run(jobs(n, presentations), workers=workers, store=ResultStore(root), progress=False)
         return n / (time.perf_counter() - started) * 60
 
 

@@ -26,9 +26,10 @@ import json
 import tempfile
 from collections import defaultdict
 
-from dbcode import sweep
-from dbcode.cache import ResultStore
-from dbcode.experiments import Job, run_network
+import dbcode.chapters  # noqa: F401  (registers the named sweeps)
+from dbcode.run import records, registry
+from dbcode.run.jobs import Job, run_network
+from dbcode.run.store import ResultStore
 
 SEEDS = {"fig3c": 1, "fig4b": 50, "fig5b": 1, "fig6a": 1}
 """Seeds per condition in the paper's figures (Fig 4B: 50 networks per c)."""
@@ -44,8 +45,12 @@ def cost_class(name: str, job: Job) -> str:
 
 
 def prefix_job(job: Job, presentations: int) -> Job:
-    overrides = dict(job.overrides, n_presentations=presentations, n_evals=1,
-                     n_test_eval=min(20, job.params.n_test_eval))
+    overrides = dict(
+        job.overrides,
+        n_presentations=presentations,
+        n_evals=1,
+        n_test_eval=min(20, job.params.n_test_eval),
+    )
     if job.params.phases:
         overrides["phases"] = (("all", presentations),)
     return Job(job.experiment, job.scale, seed=0, overrides=overrides, data=dict(job.data))
@@ -53,8 +58,9 @@ def prefix_job(job: Job, presentations: int) -> Job:
 
 def seconds_per_presentation(job: Job, presentations: int) -> float:
     with tempfile.TemporaryDirectory() as root:
-        result = run_network(prefix_job(job, presentations), store=ResultStore(root),
-                             progress=False)
+        result = run_network(
+            prefix_job(job, presentations), store=ResultStore(root), progress=False
+        )
     return float(result.meta["runtime_s"]) / presentations
 
 
@@ -73,7 +79,7 @@ def row_class(variant: str, n_z: int, data: dict) -> str:
 def measured_runtimes(name: str) -> dict[str, list[float]]:
     """Runtimes of the committed paper-scale networks of a sweep, by variant, N_z and
     data options."""
-    summary = sweep.load_summary(name, "paper") or {"networks": []}
+    summary = records.load_summary(name, "paper") or {"networks": []}
     out: dict[str, list[float]] = defaultdict(list)
     for row in summary["networks"]:
         if "n_z" in row:
@@ -82,7 +88,7 @@ def measured_runtimes(name: str) -> dict[str, list[float]]:
 
 
 def project(name: str, fraction: float, min_presentations: int) -> dict:
-    jobs = sweep.named_jobs(name, "paper", SEEDS[name])
+    jobs = registry.named_jobs(name, "paper", SEEDS[name])
     classes: dict[str, list[Job]] = defaultdict(list)
     for job in jobs:
         classes[cost_class(name, job)].append(job)
@@ -100,10 +106,16 @@ def project(name: str, fraction: float, min_presentations: int) -> dict:
             pairs.append((sum(done) / len(done), seconds))
     ratio = sum(m for m, _ in pairs) / sum(p for _, p in pairs) if pairs else 1.0
     durations = [ratio * s for s, k in zip(projected, sizes) for _ in range(k)]
-    return {"networks": len(jobs), "classes": len(classes), "calibration": ratio,
-            "calibrated_on": len(pairs),
-            "per_job_min_s": ratio * min(projected), "per_job_max_s": ratio * max(projected),
-            "one_core_s": sum(durations), "cores_64_s": makespan(durations, 64)}
+    return {
+        "networks": len(jobs),
+        "classes": len(classes),
+        "calibration": ratio,
+        "calibrated_on": len(pairs),
+        "per_job_min_s": ratio * min(projected),
+        "per_job_max_s": ratio * max(projected),
+        "one_core_s": sum(durations),
+        "cores_64_s": makespan(durations, 64),
+    }
 
 
 def _hours(seconds: float) -> str:
@@ -118,17 +130,26 @@ def main(argv=None):
     parser.add_argument("--min-presentations", type=int, default=300)
     parser.add_argument("--sweeps", nargs="+", default=list(SEEDS), choices=list(SEEDS))
     args = parser.parse_args(argv)
-    run_network(prefix_job(sweep.named_jobs("fig4b", "paper", 1)[0], 5),
-                store=ResultStore(tempfile.mkdtemp()), progress=False)  # compile once
+    run_network(
+        prefix_job(registry.named_jobs("fig4b", "paper", 1)[0], 5),
+        store=ResultStore(tempfile.mkdtemp()),
+        progress=False,
+    )  # compile once
     print("| sweep | networks | per network | calibration | 1 core | 64 cores |")
     print("|---|---|---|---|---|---|")
     for name in args.sweeps:
         p = project(name, args.fraction, args.min_presentations)
-        calibration = (f"x {p['calibration']:.2f} ({p['calibrated_on']} conditions)"
-                       if p["calibrated_on"] else "none")
-        print(f"| {name} | {p['networks']} | {_hours(p['per_job_min_s'])} – "
-              f"{_hours(p['per_job_max_s'])} | {calibration} | {_hours(p['one_core_s'])} | "
-              f"{_hours(p['cores_64_s'])} |", flush=True)
+        calibration = (
+            f"x {p['calibration']:.2f} ({p['calibrated_on']} conditions)"
+            if p["calibrated_on"]
+            else "none"
+        )
+        print(
+            f"| {name} | {p['networks']} | {_hours(p['per_job_min_s'])} - "
+            f"{_hours(p['per_job_max_s'])} | {calibration} | {_hours(p['one_core_s'])} | "
+            f"{_hours(p['cores_64_s'])} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -33,21 +33,36 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DATASETS", "DataSourceWarning", "Dataset", "data_dir", "data_options", "file_md5",
-           "load_dataset", "resolve_source"]
+__all__ = [
+    "DATASETS",
+    "DataSourceWarning",
+    "Dataset",
+    "data_dir",
+    "data_options",
+    "file_md5",
+    "load_dataset",
+    "package_version",
+    "resolve_source",
+    "say_source",
+]
 
 log = logging.getLogger("dbcode.data")
+
+Folder = str | os.PathLike | None
+"""A folder given by the user (``None``: the default one)."""
 
 
 class DataSourceWarning(UserWarning):
     """A loader asked for ``source="auto"`` in a folder of the user's choosing that does
     not exist, and uses the offline substitute."""
 
+
 DATASETS: dict[str, tuple[str, str]] = {
     "bars": ("bars", "load_bars"),
     "mnist": ("mnist", "load_mnist"),
     "scenes": ("natural", "load_scenes"),
 }
+"""The data sets by name: the module of :mod:`dbcode.data` and the loader function."""
 
 
 @dataclass
@@ -125,12 +140,14 @@ def package_version(name: str) -> str:
         return f"{name} missing"
 
 
-def say_source(what: str, resolved: dict, *, fallback_from: Path | None = None,
-               explicit: bool = False) -> None:
+def say_source(
+    what: str, resolved: dict, fallback_from: Path | None = None, explicit: bool = False
+) -> dict:
     """Tell which source a loader uses: logged every time (``dbcode.data`` logger, shown
     by the command line), and a :class:`DataSourceWarning` when ``source="auto"`` fell
     back to the substitute because a folder the user named (argument or
-    ``DBCODE_DATA``) does not exist: most likely a misspelled path."""
+    ``DBCODE_DATA``) does not exist: most likely a misspelled path. Returns
+    ``resolved``."""
     log.info("%s: %s", what, ", ".join(f"{k}={v}" for k, v in resolved.items()))
     if fallback_from is not None and explicit and not fallback_from.parent.is_dir():
         warnings.warn(
@@ -138,8 +155,50 @@ def say_source(what: str, resolved: dict, *, fallback_from: Path | None = None,
             f"{fallback_from.name} there); "
             f"using the offline substitute {resolved['source']!r} instead. Check the path, "
             "or pass the substitute's source name to use it without this warning.",
-            DataSourceWarning, stacklevel=3,
+            DataSourceWarning,
+            stacklevel=3,
         )
+    return resolved
+
+
+def choose_source(
+    what: str,
+    source: str,
+    *,
+    files: dict[str, Path],
+    real: str,
+    substitute: str,
+    package: str,
+    cache_dir,
+    quiet: bool,
+) -> dict:
+    """The source a loader reads: the published files (``real``) or the offline data a
+    package ships (``substitute``), as ``{"source": ...}`` with the MD5 of every file
+    read or the package's version.
+
+    ``source="auto"`` takes ``real`` when every one of ``files`` (name -> path) exists.
+    Unless ``quiet``, says which source it took (:func:`say_source`); ``cache_dir`` is
+    the folder the user gave (``None``: the default).
+    """
+    if source not in ("auto", real, substitute):
+        raise ValueError(f"source must be 'auto', {real!r} or {substitute!r}, got {source!r}")
+    missing = [path for path in files.values() if not path.is_file()]
+    fell_back = source == "auto" and bool(missing)
+    if source == "auto":
+        source = substitute if missing else real
+    if source == real:
+        resolved = {
+            "source": real,
+            "folder": str(next(iter(files.values())).parent),
+            "md5": {name: file_md5(p) for name, p in files.items() if p.is_file()},
+        }
+    else:
+        resolved = {"source": substitute, "package": package_version(package)}
+    if quiet:
+        return resolved
+    explicit = cache_dir is not None or "DBCODE_DATA" in os.environ
+    fallback = missing[0] if fell_back else None
+    return say_source(what, resolved, fallback, explicit)
 
 
 def resolve_source(name: str, **options: Any) -> dict:

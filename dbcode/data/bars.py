@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from . import Dataset
+from dbcode.data import Dataset
 
 SIDE = 8
 N_BARS = 2 * SIDE
@@ -112,22 +112,8 @@ def render_bars(bar_ids: np.ndarray) -> np.ndarray:
 
 
 def sample_bars(n: int, c: float, rng: np.random.Generator) -> np.ndarray:
-    """Draw ``n`` correlated-bars images.
-
-    Parameters
-    ----------
-    n : int
-        Number of images.
-    c : float
-        Correlation strength, ``0 <= c <= 1`` (see :func:`sample_bar_ids`).
-    rng : np.random.Generator
-        Source of randomness.
-
-    Returns
-    -------
-    np.ndarray
-        Array of shape ``(n, 64)`` with values in {0, 1}.
-    """
+    """``n`` correlated-bars images, shape ``(n, 64)`` with values in {0, 1}: the bars
+    of :func:`sample_bar_ids` ``(n, c, rng)`` drawn by :func:`render_bars`."""
     return render_bars(sample_bar_ids(n, c, rng))
 
 

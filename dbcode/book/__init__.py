@@ -1,0 +1,1 @@
+"""Building the book: the pipeline, the frozen-metrics check and its tolerances, the command line."""

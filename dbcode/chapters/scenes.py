@@ -1,0 +1,887 @@
+"""Natural images (paper Fig 5): SB and DB under compression, their receptive fields.
+
+Mikulasch, Rudelt & Priesemann (2020), Fig 5: networks of ``N_z`` neurons learn 8 x 8
+patches of whitened natural images split into on and off channels
+(:mod:`dbcode.data.natural`, ``N_x = 128``) at a fixed population rate of 1000 Hz, so
+that every neuron's homeostatic target rate is ``rho = 1000 / N_z`` Hz and only the
+compression, not the number of spikes, changes with ``N_z``. Somatic balance (SB;
+Hebbian-like input weights, Eq 6/15, inhibition Eq 4/16) and analytic dendritic balance
+(DB; gradient input weights, Eq 5/9, inhibition at its balanced fixed point
+``W = -F D``) are compared by their test decoder loss (Eq 1). This module builds the
+sweep over ``N_z``, reduces it to the chapter's numbers (final loss, relative gap, how
+many neurons SB needs to reach DB's loss, an orientation index of the receptive
+fields), plots Fig 5A-C and runs the chapter's explorer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from dbcode.analysis.losses import (
+    MEASURES,
+    N_FINAL,
+    RISE,
+    final_loss,
+    instability_onset,
+    measured_loss,
+)
+from dbcode.analysis.orientation import (
+    ORIENTED,
+    orientation_indices,
+    orientation_summary,
+    receptive_fields,
+    shuffled_orientation,
+)
+from dbcode.data.natural import N_PIXELS, PATCH, onoff_transform, receptive_field, sample_patches
+from dbcode.model.params import Params, check_scale, preset
+from dbcode.model.rules import NetworkState
+from dbcode.model.simulate import evaluate
+from dbcode.run import registry
+from dbcode.run.jobs import Job, load_data, run_network
+from dbcode.run.store import Result
+from dbcode.run.sweep import run_grouped
+from dbcode.viz.images import show_image, show_mosaic
+from dbcode.viz.style import COLORS, LABELS
+
+CHAPTER = "scenes"
+POPULATION_RATE = 1000.0
+"""Summed target rate of all coding neurons (Hz); each neuron's ``rho`` is this / ``N_z``."""
+RULES = ("sb", "db")
+N_Z_GRID = {
+    "ci": (40, 100, 200),
+    "paper": tuple(range(40, 201, 20)),
+}
+"""Numbers of coding neurons of the Fig 5B sweep at each scale (paper: 40 ... 200)."""
+RUN_OVERRIDES = {"ci": {"n_evals": 12}, "paper": {}}
+"""Changes to the preset per scale: at CI scale twelve test evaluations, so that the
+last three of them (the final loss) span the last quarter of training."""
+N_RECONSTRUCT = 6
+"""Test patches reconstructed by the explorer (those of highest contrast)."""
+EXPLORER_SHORT = 500
+"""Training presentations of a network the explorer trains on demand."""
+
+
+# --------------------------------------------------------------------------- jobs
+def network_job(rule: str, n_z: int, scale: str = "ci", seed: int = 0, **overrides) -> Job:
+    """One network of the scenes preset with ``N_z`` neurons at ``rho = 1000 / N_z`` Hz."""
+    check_scale(scale)
+    params = {
+        "variant": rule,
+        "n_z": int(n_z),
+        "rho": POPULATION_RATE / int(n_z),
+        **RUN_OVERRIDES[scale],
+        **overrides,
+    }
+    return Job("scenes", scale=scale, seed=seed, overrides=params)
+
+
+def sweep_jobs(
+    scale: str, seeds: Sequence[int], n_zs: Sequence[int] | None = None
+) -> dict[tuple[str, int], list[Job]]:
+    """Fig 5B: SB and DB at every ``N_z`` of :data:`N_Z_GRID` (or ``n_zs``) and seed."""
+    n_zs = N_Z_GRID[scale] if n_zs is None else n_zs
+    return {
+        (rule, int(n)): [network_job(rule, n, scale, s) for s in seeds]
+        for n in n_zs
+        for rule in RULES
+    }
+
+
+# --------------------------------------------------------------------------- analysis
+def neurons_for_loss(
+    n_zs: Sequence[float], losses: Sequence[float], target: float
+) -> tuple[float, bool]:
+    """Number of neurons at which a loss curve reaches ``target``.
+
+    The loss is interpolated linearly in ``log N_z`` between the measured points; the
+    first crossing from the left counts. When the target lies outside the measured
+    losses, the nearest end segment is extended.
+
+    Parameters
+    ----------
+    n_zs : sequence of float
+        Increasing numbers of neurons.
+    losses : sequence of float
+        Loss at each of them.
+    target : float
+
+    Returns
+    -------
+    n : float
+        Interpolated ``N_z`` (``inf`` if the extended curve never reaches ``target``).
+    extrapolated : bool
+        Whether ``n`` lies outside the measured range.
+    """
+    x, y = np.log(np.asarray(n_zs, dtype=float)), np.asarray(losses, dtype=float)
+    if len(x) < 2:
+        raise ValueError("need at least two points to interpolate")
+    for i in range(len(x) - 1):
+        lo, hi = sorted((y[i], y[i + 1]))
+        if lo <= target <= hi and y[i] != y[i + 1]:
+            t = (target - y[i]) / (y[i + 1] - y[i])
+            return float(np.exp(x[i] + t * (x[i + 1] - x[i]))), False
+    i = len(x) - 2 if target < y[-1] else 0
+    slope = (y[i + 1] - y[i]) / (x[i + 1] - x[i])
+    if slope >= 0:
+        return math.inf, True
+    return float(np.exp(x[i] + (target - y[i]) / slope)), True
+
+
+@dataclass
+class Sweep:
+    """Fig 5B sweep: results by ``(rule, N_z)`` over seeds and the numbers drawn from them."""
+
+    results: dict[tuple[str, int], list[Result]]
+    n_zs: tuple[int, ...]
+
+    def losses(self, rule: str, measure: str = "final") -> np.ndarray:
+        """Losses by one of :data:`~dbcode.analysis.losses.MEASURES`, shape ``(n_seeds, len(n_zs))``."""
+        return np.array(
+            [
+                [measured_loss(r.arrays["test_loss"], measure) for r in self.results[(rule, n)]]
+                for n in self.n_zs
+            ]
+        ).T
+
+    def mean_loss(self, rule: str, measure: str = "final") -> np.ndarray:
+        return self.losses(rule, measure).mean(axis=0)
+
+    def relative_gap(self) -> np.ndarray:
+        """``(L_SB - L_DB) / L_DB`` at every ``N_z`` (seed means)."""
+        sb, db = self.mean_loss("sb"), self.mean_loss("db")
+        return (sb - db) / db
+
+    @property
+    def middle(self) -> int:
+        """The ``N_z`` in the middle of the sweep (lower middle for an even count)."""
+        return self.n_zs[(len(self.n_zs) - 1) // 2]
+
+    def neuron_ratio(self, n_z: int | None = None) -> dict:
+        """How many neurons SB needs for the loss DB reaches with ``n_z`` (default
+        :attr:`middle`).
+
+        Returns
+        -------
+        dict
+            ``n_sb`` from :func:`neurons_for_loss` on SB's mean losses, ``ratio =
+            n_sb / n_z``, whether ``n_sb`` was ``extrapolated``, and ``lower_bound``:
+            when SB's loss at the largest ``N_z`` is still above the target, SB needs
+            more than that many neurons (if its loss keeps falling with ``N_z``), so
+            the ratio is at least ``max(N_z) / n_z``; ``None`` otherwise.
+        """
+        n_z = self.middle if n_z is None else n_z
+        target = float(self.mean_loss("db")[self.n_zs.index(n_z)])
+        sb = self.mean_loss("sb")
+        n_sb, extrapolated = neurons_for_loss(self.n_zs, sb, target)
+        lower = self.n_zs[-1] / n_z if sb[-1] > target else None
+        return {
+            "n_z": n_z,
+            "target": target,
+            "n_sb": n_sb,
+            "ratio": n_sb / n_z,
+            "extrapolated": extrapolated,
+            "lower_bound": lower,
+        }
+
+    def network(self, rule: str, n_z: int, seed_index: int = 0) -> Result:
+        return self.results[(rule, n_z)][seed_index]
+
+    @property
+    def runtime_s(self) -> float:
+        return float(sum(r.meta["runtime_s"] for group in self.results.values() for r in group))
+
+    @property
+    def data_source(self) -> str:
+        return next(iter(self.results.values()))[0].meta["data_source"]
+
+
+def run(jobs: dict[tuple[str, int], list[Job]], progress: bool | None = None) -> Sweep:
+    """Run every job of :func:`sweep_jobs` in one parallel, cached sweep."""
+    return Sweep(run_grouped(jobs, progress=progress), tuple(sorted({n for _, n in jobs})))
+
+
+def loss_key_numbers(sweep: Sweep) -> dict:
+    """Key numbers of Fig 5B (claim C6)."""
+    out: dict = {
+        "n_seeds": len(next(iter(sweep.results.values()))),
+        "n_last": N_FINAL,
+        "n_z_values": ",".join(str(n) for n in sweep.n_zs),
+    }
+    for rule in RULES:
+        for n, loss in zip(sweep.n_zs, sweep.mean_loss(rule)):
+            out[f"loss_{rule}_n{n}"] = float(loss)
+        for n, loss in zip(sweep.n_zs, sweep.mean_loss(rule, "lowest")):
+            out[f"lowest_{rule}_n{n}"] = float(loss)
+    for n, gap in zip(sweep.n_zs, sweep.relative_gap()):
+        out[f"gap_n{n}"] = float(gap)
+    ratio = sweep.neuron_ratio()
+    out.update(
+        {
+            "ratio_n_z": ratio["n_z"],
+            "ratio_extrapolated": ratio["extrapolated"],
+            "neuron_ratio": ratio["ratio"],
+            "neuron_ratio_lower_bound": ratio["lower_bound"] or 0.0,
+        }
+    )
+    return out
+
+
+def paper_field_pattern(sweep: Sweep, rule: str) -> dict:
+    """Whether a rule's fields follow the paper's observation: centre-surround (median
+    orientation index below the pixel-shuffled chance level) at the smallest ``N_z``,
+    Gabor-like (median index above :data:`~dbcode.analysis.orientation.ORIENTED`) at the largest."""
+    small = orientation_summary(sweep.network(rule, sweep.n_zs[0]).arrays["F"])
+    large = orientation_summary(sweep.network(rule, sweep.n_zs[-1]).arrays["F"])
+    centre_surround = small["median"] < small["shuffled_median"]
+    gabor = large["median"] > ORIENTED
+    return {
+        "centre_surround_small": bool(centre_surround),
+        "gabor_large": bool(gabor),
+        "matches": bool(centre_surround and gabor),
+    }
+
+
+def field_key_numbers(sweep: Sweep) -> dict:
+    """Key numbers of Fig 5C: orientation statistics at the smallest and largest N_z."""
+    out: dict = {"oriented_threshold": ORIENTED}
+    for n in (sweep.n_zs[0], sweep.n_zs[-1]):
+        for rule in RULES:
+            summary = orientation_summary(sweep.network(rule, n).arrays["F"])
+            for key, value in summary.items():
+                out[f"{key}_{rule}_n{n}"] = value
+    for rule in RULES:
+        out[f"paper_pattern_{rule}"] = paper_field_pattern(sweep, rule)["matches"]
+    return out
+
+
+# --------------------------------------------------------------------------- reconstructions
+def state_of(result: Result) -> NetworkState:
+    """The final network state of a stored run (analytic DB's ``W`` is ``-F D``)."""
+    a = result.arrays
+    return NetworkState(
+        F=a["F"],
+        D=a["D"],
+        W=a["W"],
+        W3=np.zeros((0, 0, 0)),
+        Fbar=np.zeros((0, 0)),
+        b=a["b"],
+        z=np.zeros(len(a["F"])),
+        sigma=float(result.meta["sigma"]),
+    )
+
+
+def reconstruct(
+    result: Result, params: Params, indices: Sequence[int], seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decoder reconstructions ``x_hat = D z`` (Eq 1) of test patches.
+
+    The stored network sees the patches ``indices`` of its test set again, in this
+    order, with plasticity off; ``z`` is averaged over each presentation after the
+    fade-in.
+
+    Returns
+    -------
+    x, x_hat : (len(indices), 128) arrays
+        The inputs and their reconstructions.
+    """
+    x = result.arrays["test_images"][np.asarray(indices)]
+    n = params.steps_per_presentation
+    seg = evaluate(state_of(result), params, x, np.random.default_rng(seed), n_record=len(x) * n)
+    z = seg.record["z"].reshape(len(x), n, -1)[:, params.fade_steps :].mean(axis=1)
+    return x, z @ result.arrays["D"].T
+
+
+def high_contrast(images: np.ndarray, n: int = N_RECONSTRUCT) -> np.ndarray:
+    """Indices of the ``n`` inputs with the largest on-minus-off contrast, in test order."""
+    contrast = np.linalg.norm(images[:, :N_PIXELS] - images[:, N_PIXELS:], axis=1)
+    return np.sort(np.argsort(contrast)[::-1][:n])
+
+
+def onoff_image(x: np.ndarray) -> np.ndarray:
+    """On minus off channel of an input vector as an 8 x 8 image."""
+    return receptive_field(x)
+
+
+# --------------------------------------------------------------------------- plotting
+def _pixels(ax, img, vmin, vmax, cmap="gray"):
+    show_image(ax, img, cmap=cmap, vmin=vmin, vmax=vmax)
+
+
+def plot_inputs(job: Job, n_patches: int = 8, seed: int = 0) -> tuple[plt.Figure, dict]:
+    """Fig 5A: whitened images, whitened 8 x 8 patches with their on and off inputs,
+    and the distribution of the input values with its statistics.
+
+    Returns
+    -------
+    fig, stats
+        ``stats``: input statistics of the training set
+        (:func:`dbcode.data.natural.input_statistics`) and the images' mean variance.
+    """
+    data = load_data(job)
+    images = np.asarray(data.meta["images"], dtype=float)
+    patches = sample_patches(images, n_patches, np.random.default_rng(seed))
+    inputs = onoff_transform(patches)
+    fig = plt.figure(figsize=(11, 5.6))
+    top = fig.add_gridspec(1, 5, left=0.03, right=0.98, top=0.93, bottom=0.5, wspace=0.45)
+    for k in range(4):
+        ax = fig.add_subplot(top[0, k])
+        lim = 2 * images[k].std()
+        _pixels(ax, images[k], -lim, lim)
+        ax.set_title(f"whitened image {k + 1}", fontsize=9)
+    ax = fig.add_subplot(top[0, 4])
+    ax.hist(data.train.ravel(), bins=50, range=(0, 1), color="0.4")
+    ax.set_yscale("log")
+    ax.set_xlabel("input value $x_i$")
+    ax.set_ylabel("count")
+    stats = dict(data.meta["input_statistics"])
+    ax.set_title(
+        f"mean {stats['mean']:.2f}; {100 * stats['frac_below_0.01']:.0f} % < 0.01, "
+        f"{100 * stats['frac_above_0.9']:.0f} % > 0.9",
+        fontsize=8,
+    )
+    bottom = fig.add_gridspec(
+        3, n_patches, left=0.12, right=0.9, top=0.42, bottom=0.02, wspace=0.1, hspace=0.12
+    )
+    rows = (
+        ("whitened\npatch", patches, None),
+        ("on\nchannel", inputs[:, :N_PIXELS], (0, 1)),
+        ("off\nchannel", inputs[:, N_PIXELS:], (0, 1)),
+    )
+    for row, (name, values, limits) in enumerate(rows):
+        for k in range(n_patches):
+            ax = fig.add_subplot(bottom[row, k])
+            lim = np.abs(values[k]).max() or 1.0
+            vmin, vmax = limits or (-lim, lim)
+            _pixels(ax, values[k].reshape(PATCH, PATCH), vmin, vmax)
+            if k == 0:
+                ax.set_ylabel(name, fontsize=8)
+    stats["image_variance"] = float(data.meta["image_variance"])
+    return fig, stats
+
+
+def plot_losses(sweep: Sweep) -> plt.Figure:
+    """Fig 5B: final test loss against ``N_z`` for SB and DB (seeds as dots, mean as
+    line), the relative gap, and the neurons SB needs for DB's loss at the middle N_z."""
+    fig, (ax, ax_gap) = plt.subplots(
+        1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1.6, 1]}
+    )
+    n = np.asarray(sweep.n_zs)
+    for rule in RULES:
+        losses = sweep.losses(rule)
+        for row in losses:
+            ax.plot(n, row, "o", color=COLORS[rule], alpha=0.4, ms=4)
+        ax.plot(n, losses.mean(axis=0), "-o", color=COLORS[rule], lw=1.8, label=LABELS[rule])
+    ratio = sweep.neuron_ratio()
+    n_line = min(ratio["n_sb"], 4 * n[-1])
+    ax.plot([ratio["n_z"], n_line], [ratio["target"]] * 2, "k:", lw=1)
+    if ratio["extrapolated"] and n_line > n[-1]:
+        sb = sweep.mean_loss("sb")[-2:]
+        slope = (sb[1] - sb[0]) / np.log(n[-1] / n[-2])
+        ax.plot(
+            [n[-1], n_line],
+            [sb[1], sb[1] + slope * np.log(n_line / n[-1])],
+            "--",
+            color=COLORS["sb"],
+            lw=1,
+        )
+    if ratio["lower_bound"]:
+        text = (
+            f"SB at {n[-1]} > DB at {ratio['n_z']}: ratio > {ratio['lower_bound']:.1f}"
+            f"\n(extrapolated: {ratio['n_sb']:.0f} neurons, {ratio['ratio']:.1f} x)"
+        )
+    else:
+        word = "extrapolated" if ratio["extrapolated"] else "interpolated"
+        text = f"SB needs {ratio['n_sb']:.0f} neurons\n({ratio['ratio']:.2f} x, {word})"
+    ax.annotate(
+        text,
+        xy=(n_line, ratio["target"]),
+        xytext=(0.45, 0.8),
+        textcoords="axes fraction",
+        fontsize=8,
+        arrowprops={"arrowstyle": "->", "lw": 0.8},
+    )
+    ax.set_xscale("log")
+    ax.set_xticks(n)
+    ax.set_xticklabels([str(v) for v in n])
+    ax.minorticks_off()
+    ax.set_xlabel("coding neurons $N_z$ (population rate 1000 Hz)")
+    ax.set_ylabel(f"test loss $L$ (mean of last {N_FINAL} tests)")
+    ax.legend(fontsize=8)
+    ax_gap.bar(range(len(n)), 100 * sweep.relative_gap(), color="0.5")
+    ax_gap.axhline(0, color="k", lw=0.8)
+    ax_gap.set_xticks(range(len(n)))
+    ax_gap.set_xticklabels([str(v) for v in n])
+    ax_gap.set_xlabel("$N_z$")
+    ax_gap.set_ylabel("$(L_{SB} - L_{DB}) / L_{DB}$ (%)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_fields(sweep: Sweep, max_fields: int = 100) -> plt.Figure:
+    """Fig 5C: receptive fields ``F_on - F_off`` (each scaled to its own maximum) at the
+    smallest and largest ``N_z`` for both rules, and their orientation indices
+    (:func:`~dbcode.analysis.orientation.orientation_index`) against the pixel-shuffled chance level."""
+    sizes = (sweep.n_zs[0], sweep.n_zs[-1])
+    fig = plt.figure(figsize=(12, 6.2))
+    grid = fig.add_gridspec(
+        2, 3, width_ratios=[1, 1, 0.9], left=0.02, right=0.98, bottom=0.12, wspace=0.2, hspace=0.25
+    )
+    for row, n in enumerate(sizes):
+        for col, rule in enumerate(RULES):
+            F = sweep.network(rule, n).arrays["F"][:max_fields]
+            a = orientation_indices(F)
+            order = np.argsort(a)
+            show_mosaic(
+                fig.add_subplot(grid[row, col]),
+                receptive_fields(F)[order],
+                cols=10,
+                title=f"{LABELS[rule]}, $N_z$ = {n}"
+                + (f" (first {len(F)})" if len(F) < n else "")
+                + f": median A = {np.median(a):.2f}",
+            )
+    ax = fig.add_subplot(grid[:, 2])
+    labels, values = [], []
+    for n in sizes:
+        for rule in RULES:
+            F = sweep.network(rule, n).arrays["F"]
+            labels.append(f"{LABELS[rule]} {n}")
+            values.append(orientation_indices(F))
+    shuffled = shuffled_orientation(sweep.network("db", sizes[-1]).arrays["F"])
+    ax.boxplot([*values, shuffled], vert=False, widths=0.6)
+    ax.set_yticks(range(1, len(labels) + 2))
+    ax.set_yticklabels([*labels, "shuffled"], fontsize=8)
+    ax.axvline(ORIENTED, color="0.6", ls=":", lw=1)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("orientation index A\n(0: isotropic, 1: oriented)")
+    return fig
+
+
+# --------------------------------------------------------------------------- paper scale
+PAPER_SWEEP = "fig5b"
+"""Name of the paper-scale sweep (``python -m dbcode sweep fig5b --scale paper``)."""
+
+
+PAPER_SIGMA2 = preset("scenes", "paper").sigma2_final
+"""The paper's final ``sigma^2`` for natural images."""
+NOISE_SWEEP = "fig5b-noise"
+"""Control sweep (``python -m dbcode sweep fig5b-noise --scale paper``): the paper-scale
+networks with the spiking noise annealed to :data:`NOISE_SIGMA2` instead of
+:data:`PAPER_SIGMA2`."""
+NOISE_SIGMA2 = 0.18
+"""Final ``sigma^2`` of the control: the value the paper's schedule passes after
+200 000 presentations, before DB's loss rises."""
+NOISE_N_ZS = (40, 60)
+
+
+def noise_jobs(scale: str, seeds: Sequence[int]) -> dict[tuple[str, int], list[Job]]:
+    """SB and DB at the ``NOISE_N_ZS`` with ``sigma2_final =`` :data:`NOISE_SIGMA2`."""
+    return {
+        (rule, n): [network_job(rule, n, scale, s, sigma2_final=NOISE_SIGMA2) for s in seeds]
+        for n in NOISE_N_ZS
+        for rule in RULES
+    }
+
+
+def sigma2_schedule(params: Params, presentations) -> np.ndarray:
+    """``sigma^2`` after that many training presentations under the annealing rule
+    ``dsigma = eta_sigma dt (sigma_f^2 - sigma^2) / sigma`` (Methods), i.e.
+    ``d sigma^2 / dt = 2 eta_sigma (sigma_f^2 - sigma^2)``, solved in continuous time
+    (``t`` in ms); per step the rule differs from it by terms of order ``eta_sigma dt``."""
+    t_ms = np.asarray(presentations, dtype=float) * params.t_present
+    final = params.sigma2_final
+    return final + (params.sigma_init**2 - final) * np.exp(-2.0 * params.eta_sigma * t_ms)
+
+
+def noise_control(summary: dict, control: dict) -> dict[tuple[str, int], dict]:
+    """For every rule and ``N_z`` of the control sweep (seed 0) that has a network in
+    both summaries: ``{sigma2_final: row}`` of the paper-scale run and of its control."""
+    rows: dict[tuple[str, int], dict] = {}
+    for source in (summary, control):
+        for row in source["networks"]:
+            if row["seed"] == 0 and row["n_z"] in NOISE_N_ZS and "test_loss" in row:
+                rows.setdefault((row["variant"], row["n_z"]), {})[row["sigma2_final"]] = row
+    return {key: by_sigma for key, by_sigma in sorted(rows.items()) if len(by_sigma) == 2}
+
+
+def noise_control_numbers(pairs: dict[tuple[str, int], dict]) -> dict:
+    """Lowest and final test loss of every network of :func:`noise_control` and the
+    onset of its rise (:func:`~dbcode.analysis.losses.instability_onset`, 0 for none), as
+    ``{f"{kind}_{rule}_n{N_z}_s{sigma2}": value}`` with ``kind`` in lowest/final/onset."""
+    out = {}
+    for (rule, n), by_sigma in pairs.items():
+        for sigma2, row in by_sigma.items():
+            tag = f"{rule}_n{n}_s{sigma2:g}"
+            for measure in MEASURES:
+                out[f"{measure}_{tag}"] = measured_loss(row["test_loss"], measure)
+            out[f"onset_{tag}"] = instability_onset(row["test_loss"], row["eval_at"]) or 0
+    return out
+
+
+def noise_control_table(pairs: dict[tuple[str, int], dict]) -> str:
+    """Markdown table of :func:`noise_control`: lowest and final test loss of each
+    network at the paper's and at the control's final ``sigma^2``."""
+    sigmas = sorted({s for by_sigma in pairs.values() for s in by_sigma})
+    head = " | ".join(
+        f"{kind}, $\\sigma^2 \\to$ {s:g}" for s in sigmas for kind in ("lowest", "final")
+    )
+    lines = [f"| network | {head} |", "|---" * (1 + 2 * len(sigmas)) + "|"]
+    for (rule, n), by_sigma in sorted(pairs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        cells = [
+            " | ".join(
+                f"{measured_loss(by_sigma[s]['test_loss'], m):.4f}" for m in ("lowest", "final")
+            )
+            for s in sigmas
+        ]
+        lines.append(f"| {LABELS[rule]}, $N_z$ = {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def noise_onset(pairs: dict[tuple[str, int], dict]) -> str:
+    """A sentence on when DB's test loss first rose by :data:`dbcode.analysis.losses.RISE` over its lowest, at
+    each ``N_z`` and final noise of :func:`noise_control`."""
+    parts = []
+    for (rule, n), by_sigma in sorted(pairs.items(), key=lambda kv: kv[0][1]):
+        if rule != "db":
+            continue
+        times = []
+        for sigma2, row in sorted(by_sigma.items()):
+            onset = instability_onset(row["test_loss"], row["eval_at"])
+            when = (
+                "not before the end"
+                if onset is None
+                else f"after {onset / 1e6:.1f} million presentations"
+            )
+            times.append(f"{when} with $\\sigma^2 \\to$ {sigma2:g}")
+        parts.append(f"with {n} neurons " + ", ".join(times))
+    if not parts:
+        return ""
+    return (
+        f"DB's test loss first rose {100 * (RISE - 1):.0f} % above its lowest "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def plot_noise_control(pairs: dict[tuple[str, int], dict]) -> plt.Figure:
+    """Test loss during training of SB and DB with the paper's final noise (solid) and
+    with less annealing (dashed), one panel per ``N_z``, with the two ``sigma^2``
+    schedules (grey, right axis)."""
+    n_zs = sorted({n for _, n in pairs})
+    fig, axes = plt.subplots(1, len(n_zs), figsize=(5.2 * len(n_zs), 3.8), squeeze=False)
+    for ax, n in zip(axes[0], n_zs):
+        right = ax.twinx()
+        for (rule, m), by_sigma in pairs.items():
+            if m != n:
+                continue
+            for sigma2, row in sorted(by_sigma.items()):
+                style = "-" if sigma2 == min(by_sigma) else "--"
+                at = np.array(row["eval_at"])
+                ax.plot(
+                    at / 1e6,
+                    row["test_loss"],
+                    style,
+                    marker="o",
+                    ms=3,
+                    color=COLORS[rule],
+                    label=f"{LABELS[rule]}, $\\sigma^2 \\to$ {sigma2:g}",
+                )
+                job = network_job(rule, n, "paper", sigma2_final=sigma2)
+                grid = np.linspace(0, at[-1], 200)
+                right.plot(
+                    grid / 1e6,
+                    sigma2_schedule(job.params, grid),
+                    style,
+                    color="0.75",
+                    lw=1,
+                    zorder=0,
+                )
+        right.set_ylabel("$\\sigma^2$ (grey)", color="0.5")
+        right.set_ylim(0, 0.4)
+        ax.set_zorder(right.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        ax.set_yscale("log")
+        ax.set_xlabel("training presentations (millions)")
+        ax.set_ylabel("test loss $L$ (log scale)")
+        ax.set_title(f"$N_z$ = {n}, paper scale", fontsize=9)
+        ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def paper_losses(summary: dict, measure: str = "final") -> dict[str, dict[int, np.ndarray]]:
+    """Losses by one of :data:`~dbcode.analysis.losses.MEASURES` of a committed paper-scale summary (see
+    :func:`dbcode.run.records.export_summary`) as ``{rule: {N_z: array over seeds}}``."""
+    from dbcode.run.records import losses_by_condition
+
+    return losses_by_condition(
+        summary,
+        lambda row: int(row["n_z"]),
+        RULES,
+        lambda row: measured_loss(row["test_loss"], measure),
+    )
+
+
+def paper_conditions(summary: dict) -> list[int]:
+    """The ``N_z`` at which both rules have a paper-scale network."""
+    table = paper_losses(summary)
+    return sorted(set(table["sb"]) & set(table["db"]))
+
+
+def paper_key_numbers(summary: dict, fields: dict[str, np.ndarray]) -> dict:
+    """Key numbers of the paper-scale figure: mean loss per rule and ``N_z`` and the
+    orientation summary of the fields at the smallest ``N_z`` both rules reached."""
+    numbers: dict = {}
+    for measure, prefix in (("final", "loss"), ("lowest", "lowest")):
+        for rule, by_n in paper_losses(summary, measure).items():
+            for n, losses in by_n.items():
+                numbers[f"{prefix}_{rule}_n{n}"] = float(losses.mean())
+    both = paper_conditions(summary)
+    if both:
+        for rule in RULES:
+            F = fields.get(f"{rule}_n{both[0]}_s0")
+            if F is not None:
+                for what, value in orientation_summary(F).items():
+                    numbers[f"{what}_{rule}_n{both[0]}"] = value
+    return numbers
+
+
+def paper_table(summary: dict) -> str:
+    """Markdown table of the paper-scale networks of both rules (seed 0): lowest and
+    final loss of each rule, SB's gap to DB by both measures, median orientation index
+    and run time, followed by a sentence on where DB is below SB by each measure."""
+    both = paper_conditions(summary)
+    tables = {m: paper_losses(summary, m) for m in MEASURES}
+    rows = {(r["variant"], r["n_z"]): r for r in summary["networks"] if r["seed"] == 0}
+
+    def line(n: int) -> str:
+        mean = {(m, rule): tables[m][rule][n].mean() for m in MEASURES for rule in RULES}
+        cells = (
+            [str(n)]
+            + [f"{mean[m, rule]:.4f}" for m in ("lowest", "final") for rule in RULES]
+            + [f"{100 * (mean[m, 'sb'] / mean[m, 'db'] - 1):+.1f} %" for m in ("lowest", "final")]
+            + [
+                " / ".join(f"{rows[rule, n]['orientation_median']:.2f}" for rule in RULES),
+                " / ".join(f"{rows[rule, n]['runtime_s'] / 60:.0f}" for rule in RULES) + " min",
+            ]
+        )
+        return "| " + " | ".join(cells) + " |"
+
+    def where(measure: str) -> str:
+        table = tables[measure]
+        below = [n for n in both if table["db"][n].mean() < table["sb"][n].mean()]
+        if below == both:
+            return "every $N_z$ computed so far"
+        return (
+            "none of the $N_z$ computed so far"
+            if not below
+            else ("$N_z$ = " + ", ".join(map(str, below)) + " only")
+        )
+
+    return (
+        "| $N_z$ | lowest $L_{SB}$ | lowest $L_{DB}$ | final $L_{SB}$ | final $L_{DB}$ "
+        "| gap, lowest | gap, final | median $A$ (SB / DB) | run time (SB / DB) |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
+        + "\n".join(line(n) for n in both)
+        + f"\n\nPaper scale, {summary['done']} of {summary['total']} networks of the sweep, "
+        "one core each; gap = $L_{SB} / L_{DB} - 1$. By the paper's measure, the lowest "
+        f"test loss during training, DB is below SB at {where('lowest')}; at the end of "
+        f"training at {where('final')}."
+    )
+
+
+def paper_trajectories(summary: dict, n_z: int) -> dict[str, dict]:
+    """For each rule's paper-scale network (seed 0) at ``n_z``: its lowest test loss and
+    when it was reached (presentations), its final loss, and its mean rate in the last
+    tenth of training and at the final test (Hz) with the number of neurons that fired
+    below 1 Hz at that test."""
+    out = {}
+    for row in summary["networks"]:
+        if row["n_z"] == n_z and row["seed"] == 0 and "test_loss" in row:
+            k = int(np.argmin(row["test_loss"]))
+            out[row["variant"]] = {
+                "best": row["test_loss"][k],
+                "best_at": row["eval_at"][k],
+                "final": measured_loss(row["test_loss"]),
+                "train_rate_hz": row["train_rate_hz"],
+                "test_rate_hz": row["rate_hz"],
+                "below_1hz": row["below_1hz_at_test"],
+            }
+    return out
+
+
+def plot_paper_scale(summary: dict, fields: dict[str, np.ndarray], sweep: Sweep) -> plt.Figure:
+    """Fig 5B-C at the paper's run length: the lowest test loss during training (the
+    paper's measure, :func:`~dbcode.analysis.losses.lowest_loss`) against ``N_z`` from the committed summary,
+    with the final loss (open markers) and the CI-scale means of the lowest loss
+    (dashed) beside it, the test loss over training of the
+    paper-scale networks (the first four ``N_z``), and the receptive fields the two
+    rules learned at the smallest ``N_z`` (sorted by orientation index)."""
+    both = paper_conditions(summary)
+    fig = plt.figure(figsize=(11, 7.2))
+    grid = fig.add_gridspec(
+        2, 2, wspace=0.25, hspace=0.35, left=0.07, right=0.98, bottom=0.06, top=0.94
+    )
+    ax = fig.add_subplot(grid[0, 0])
+    final = paper_losses(summary, "final")
+    for rule, by_n in paper_losses(summary, "lowest").items():
+        if by_n:
+            ax.plot(
+                list(by_n),
+                [v.mean() for v in by_n.values()],
+                "-o",
+                color=COLORS[rule],
+                ms=5,
+                label=f"{LABELS[rule]}, paper scale, lowest",
+            )
+            ax.plot(
+                list(final[rule]),
+                [v.mean() for v in final[rule].values()],
+                ":o",
+                color=COLORS[rule],
+                mfc="none",
+                ms=5,
+                lw=1,
+                label=f"{LABELS[rule]}, paper scale, final",
+            )
+        ax.plot(
+            sweep.n_zs,
+            sweep.mean_loss(rule, "lowest"),
+            "--",
+            color=COLORS[rule],
+            alpha=0.6,
+            label=f"{LABELS[rule]}, CI scale, lowest",
+        )
+    ax.set_xscale("log")
+    ticks = sorted(set(sweep.n_zs) | set(both))
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([str(v) for v in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("coding neurons $N_z$")
+    ax.set_ylabel("test loss $L$ (lowest during training; final)")
+    ax.set_title(f"{summary['done']} of {summary['total']} paper-scale networks", fontsize=9)
+    ax.legend(fontsize=8, frameon=False)
+    if not both:
+        return fig
+    ax = fig.add_subplot(grid[0, 1])
+    styles = ("-o", "--s", ":^", "-.v")
+    for row in summary["networks"]:
+        if row["n_z"] in both[: len(styles)] and row["seed"] == 0 and "test_loss" in row:
+            ax.plot(
+                np.array(row["eval_at"]) / 1e6,
+                row["test_loss"],
+                styles[both.index(row["n_z"])],
+                ms=3,
+                color=COLORS[row["variant"]],
+                label=f"{LABELS[row['variant']]}, $N_z$ = {row['n_z']}",
+            )
+    ax.set_xlabel("training presentations (millions)")
+    ax.set_ylabel("test loss $L$ (log scale)")
+    ax.set_yscale("log")
+    ax.set_title("during training, paper scale", fontsize=9)
+    ax.legend(fontsize=7, frameon=False, ncol=2, loc="upper left")
+    for col, rule in enumerate(RULES):
+        F = fields.get(f"{rule}_n{both[0]}_s0")
+        sub = fig.add_subplot(grid[1, col])
+        if F is None:
+            sub.set_axis_off()
+            continue
+        a = orientation_indices(F)
+        show_mosaic(
+            sub,
+            receptive_fields(F)[np.argsort(a)],
+            cols=10,
+            title=f"{LABELS[rule]}, $N_z$ = {both[0]}, paper scale: median A = {np.median(a):.2f}",
+        )
+    return fig
+
+
+# --------------------------------------------------------------------------- explorer
+def explorer_job(
+    rule: str = "db", n_z: int = 200, presentations: int = 0, seed: int = 0, scale: str = "ci"
+) -> Job:
+    """The explorer's network: the sweep's when ``presentations`` is 0 (cached after
+    the chapter ran), else a new one trained for that many presentations."""
+    if not presentations:
+        return network_job(rule, n_z, scale, seed)
+    return network_job(rule, n_z, scale, seed, n_presentations=int(presentations), n_evals=2)
+
+
+def explore(
+    rule: str = "db",
+    n_z: int = 200,
+    presentations: int = 0,
+    seed: int = 0,
+    scale: str = "ci",
+    max_fields: int = 60,
+) -> plt.Figure:
+    """Callback of the chapter's explorer: receptive fields and reconstructions.
+
+    Parameters
+    ----------
+    rule : {"sb", "db"}
+    n_z : int
+        Coding neurons (target rate ``1000 / n_z`` Hz each).
+    presentations : int
+        0: the sweep's network (loaded from the cache, trained if missing);
+        otherwise train a new network for this many presentations (cached too).
+    seed : int
+    scale : {"ci", "paper"}
+    max_fields : int
+        Receptive fields shown (sorted by orientation index).
+    """
+    job = explorer_job(rule, n_z, presentations, seed, scale)
+    result = run_network(job, progress=False)
+    params = job.params
+    x, x_hat = reconstruct(result, params, high_contrast(result.arrays["test_images"]), seed=seed)
+    F = result.arrays["F"]
+    a = orientation_indices(F)
+    shown = receptive_fields(F)[np.argsort(a)][:max_fields]
+    fig = plt.figure(figsize=(11, 3.6))
+    grid = fig.add_gridspec(2, N_RECONSTRUCT + 7, wspace=0.25, hspace=0.1)
+    show_mosaic(
+        fig.add_subplot(grid[:, :6]),
+        shown,
+        cols=10,
+        title=f"{LABELS[rule]}, $N_z$ = {n_z}, {params.n_presentations} presentations"
+        f"\nfinal L = {final_loss(result.arrays['test_loss']):.4f}, "
+        f"median A = {np.median(a):.2f}",
+    )
+    for k in range(N_RECONSTRUCT):
+        for row, (v, name) in enumerate(((x[k], "input"), (x_hat[k], "$\\hat x = Dz$"))):
+            ax = fig.add_subplot(grid[row, 7 + k])
+            _pixels(ax, onoff_image(v), -1, 1)
+            if k == 0:
+                ax.set_ylabel(f"{name}\n(on - off)", fontsize=8)
+    return fig
+
+
+def _describe(job: Job, result: Result) -> dict:
+    """The natural-image columns of a network's row in the committed record."""
+    orientation = orientation_summary(result.arrays["F"])
+    return {
+        **{f"orientation_{k}": v for k, v in orientation.items()},
+        "sigma2_final": job.params.sigma2_final,
+    }
+
+
+def _flat(by_condition: dict) -> list[Job]:
+    return [job for jobs in by_condition.values() for job in jobs]
+
+
+registry.register(
+    PAPER_SWEEP,
+    lambda scale, n: _flat(sweep_jobs(scale, range(1 if n is None else n))),
+    describe=_describe,
+    keep_fields=True,
+)
+registry.register(
+    NOISE_SWEEP,
+    lambda scale, n: _flat(noise_jobs(scale, range(1 if n is None else n))),
+    describe=_describe,
+    keep_fields=True,
+)

@@ -1,0 +1,1 @@
+"""Bottom layer: helpers with no knowledge of the model (progress bars, JSON, the repository)."""

@@ -1,0 +1,327 @@
+"""Elementary functions whose bits do not depend on the CPU or on the C library.
+
+NumPy picks its ``exp``, ``log`` and ``power`` loops by the vector instructions of the
+CPU (AVX2, AVX-512, ...), glibc picks its ``exp`` and ``log`` by whether the CPU has
+FMA, and OpenBLAS picks its matrix kernels by the CPU model: each choice rounds
+differently in the last bit. A spiking network amplifies such a bit into a different
+trajectory, so everything that feeds a simulation (the kernel's spike probability,
+the trace decay, the initial weights, the data) uses the functions here instead. They
+are computed from IEEE-754 additions, multiplications and divisions in a fixed order
+and are compiled by numba without ``fastmath`` (which would let the compiler reorder
+or fuse them per CPU), so they give the same bits on every x86-64 machine.
+
+The algorithms are the classic argument reductions with minimax polynomials of
+fdlibm (``e_exp.c``, ``e_log.c``); both stay within one unit in the last place of the
+exact result (``tests/model/test_fpmath.py`` measures it against NumPy).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
+
+__all__ = [
+    "dot",
+    "dot_reference",
+    "exp",
+    "exp_array",
+    "exp_lower_bound",
+    "expit_array",
+    "log",
+    "log_array",
+    "logit",
+    "matmul",
+    "matvec",
+]
+
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 with its last 32 bits zero: k * _LN2_HI is exact
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e00
+_EXP_OVERFLOW = 7.09782712893383973096e02
+_EXP_UNDERFLOW = -7.45133219101941108420e02
+_ROUND_SHIFT = 6755399441055744.0  # 1.5 * 2**52
+_P1 = 1.66666666666666019037e-01
+_P2 = -2.77777777770155933842e-03
+_P3 = 6.61375632143793436117e-05
+_P4 = -1.65339022054652515390e-06
+_P5 = 4.13813679705723846039e-08
+
+_LG1 = 6.666666666666735130e-01
+_LG2 = 3.999999999940941908e-01
+_LG3 = 2.857142874366239149e-01
+_LG4 = 2.222219843214978396e-01
+_LG5 = 1.818357216161805012e-01
+_LG6 = 1.531383769920937332e-01
+_LG7 = 1.479819860511658591e-01
+_SQRT_HALF = 0.70710678118654752440
+
+
+@intrinsic
+def _bits_as_float(typingctx, bits):
+    """The float64 whose IEEE-754 bit pattern is the int64 ``bits``."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
+
+
+@njit(cache=True)
+def _pow2(k):
+    """``2.0**k`` for integer ``-1022 <= k <= 1023`` (exact)."""
+    return _bits_as_float((k + 1023) << 52)
+
+
+@njit(cache=True)
+def exp(x: float) -> float:
+    """``e**x`` within one unit in the last place, the same bits on every CPU.
+
+    ``x = k ln 2 + r`` with ``|r| <= ln(2)/2``; ``e**r`` from a rational approximation
+    with a degree-5 polynomial in ``r**2``; then scaled by ``2**k`` (exact, in two
+    factors where ``2**k`` is not a normal number).
+    """
+    if not x < _EXP_OVERFLOW:
+        return x if x != x else math.inf
+    if x < _EXP_UNDERFLOW:
+        return 0.0
+    # k = round(x / ln 2): adding 1.5 * 2**52 rounds to an integer in the last bit
+    kd = (x * _INV_LN2 + _ROUND_SHIFT) - _ROUND_SHIFT
+    k = int(kd)
+    hi = x - kd * _LN2_HI
+    lo = kd * _LN2_LO
+    r = hi - lo
+    t = r * r
+    c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
+    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
+    if -1022 <= k <= 1023:
+        return y * _pow2(k)
+    half = k // 2
+    return (y * _pow2(half)) * _pow2(k - half)
+
+
+@njit(cache=True)
+def exp_lower_bound(x: float) -> float:
+    """A power of two below :func:`exp` ``(x)``, between ``e**x 2**-2.5`` and
+    ``e**x 2**-1.5`` for ``|x| < 700`` (0 elsewhere, and for NaN): a few operations
+    where :func:`exp` takes a polynomial and a division.
+
+    ``k = round(x / ln 2)`` computed from ``x * (1 / ln 2)`` is within ``1/2 + 10**-12``
+    of ``x / ln 2``, so ``2**(k - 2) <= e**x 2**(-1.5 + 10**-12)``, below ``e**x`` by
+    far more than the relative error ``2**-52`` of :func:`exp`.
+    """
+    if not -700.0 < x < 700.0:
+        return 0.0
+    kd = (x * _INV_LN2 + _ROUND_SHIFT) - _ROUND_SHIFT
+    return _pow2(int(kd) - 2)
+
+
+@njit(cache=True)
+def log(x: float) -> float:
+    """Natural logarithm within one unit in the last place, the same bits on every CPU.
+
+    ``x = 2**k (1 + f)`` with ``sqrt(1/2) <= 1 + f < sqrt(2)``; ``log(1 + f)`` from
+    ``s = f / (2 + f)`` and a degree-7 polynomial in ``s**2``.
+    """
+    if x != x or x == math.inf:
+        return x
+    if x == 0.0:
+        return -math.inf
+    if x < 0.0:
+        return math.nan
+    m, k = math.frexp(x)  # x = m 2**k, 1/2 <= m < 1
+    if m < _SQRT_HALF:
+        m *= 2.0
+        k -= 1
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
+    t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
+    hfsq = 0.5 * f * f
+    return k * _LN2_HI - ((hfsq - (s * (hfsq + t1 + t2) + k * _LN2_LO)) - f)
+
+
+@njit(cache=True)
+def _map_exp(x, out):
+    for i in range(x.size):
+        out[i] = exp(x[i])
+
+
+@njit(cache=True)
+def _map_log(x, out):
+    for i in range(x.size):
+        out[i] = log(x[i])
+
+
+def exp_array(x) -> np.ndarray:
+    """Element-wise :func:`exp` of an array (or a scalar, returned as a 0-d array)."""
+    x = np.asarray(x, dtype=float)
+    out = np.empty(x.size)
+    _map_exp(np.ascontiguousarray(x).ravel(), out)
+    return out.reshape(x.shape)
+
+
+def log_array(x) -> np.ndarray:
+    """Element-wise :func:`log` of an array (or a scalar, returned as a 0-d array)."""
+    x = np.asarray(x, dtype=float)
+    out = np.empty(x.size)
+    _map_log(np.ascontiguousarray(x).ravel(), out)
+    return out.reshape(x.shape)
+
+
+def expit_array(x) -> np.ndarray:
+    """Element-wise logistic function ``1 / (1 + exp(-x))``."""
+    return 1.0 / (1.0 + exp_array(-np.asarray(x, dtype=float)))
+
+
+def logit(p: float) -> float:
+    """``log(p / (1 - p))``."""
+    return float(log(p / (1.0 - p)))
+
+
+LANES = 16
+"""Partial sums of :func:`dot`."""
+
+
+@njit(cache=True)
+def dot_reference(a, b) -> float:
+    """``sum_i a_i b_i`` in the order of :func:`dot`, one scalar operation at a time.
+
+    Partial sum ``s_l`` (``l < 16``) adds ``a_i b_i`` for ``i = l mod 16`` in
+    increasing ``i``, over ``i < m = n - n mod 4``; then ``t_l = (s_l + s_{l+4}) +
+    (s_{l+8} + s_{l+12})`` for ``l < 4``, the total ``(t_0 + t_1) + (t_2 + t_3)``, and
+    last the remaining ``n mod 4`` terms one by one.
+    """
+    n = a.shape[0]
+    s = np.zeros(LANES)
+    m = n - n % 4
+    for i in range(m):
+        s[i % LANES] += a[i] * b[i]
+    t = np.zeros(4)
+    for lane in range(4):
+        t[lane] = (s[lane] + s[lane + 4]) + (s[lane + 8] + s[lane + 12])
+    acc = (t[0] + t[1]) + (t[2] + t[3])
+    for i in range(m, n):
+        acc += a[i] * b[i]
+    return acc
+
+
+@intrinsic
+def _dot_lanes(typingctx, a, b):
+    """:func:`dot_reference` on two C-contiguous float64 vectors, written in LLVM IR with
+    four ``<4 x double>`` accumulators (accumulator ``q``, lane ``k`` is ``s_{4q+k}``).
+
+    The vector operations are IEEE additions and multiplications lane by lane, so the
+    compiler may split them into SSE2 pairs or keep them in AVX registers without
+    changing a bit; the loop vectoriser would not do this for a scalar sum unless
+    allowed to reorder it (``fastmath``, which reorders it differently per CPU).
+    """
+    ok = all(
+        isinstance(t, types.Array) and t.ndim == 1 and t.layout == "C" and t.dtype == types.float64
+        for t in (a, b)
+    )
+    if not ok:
+        return None
+    sig = types.float64(a, b)
+
+    def codegen(context, builder, signature, args):
+        double = ir.DoubleType()
+        vec = ir.VectorType(double, 4)
+        intp = context.get_value_type(types.intp)
+        arr_a = context.make_array(signature.args[0])(context, builder, args[0])
+        arr_b = context.make_array(signature.args[1])(context, builder, args[1])
+        (n,) = cgutils.unpack_tuple(builder, arr_a.shape, 1)
+        blocks = builder.sdiv(n, ir.Constant(intp, LANES))
+        zero = ir.Constant(vec, [0.0] * 4)
+        acc = [cgutils.alloca_once_value(builder, zero) for _ in range(4)]
+
+        def load4(data, index):
+            pointer = builder.bitcast(builder.gep(data, [index]), vec.as_pointer())
+            return builder.load(pointer, align=8)
+
+        def accumulate(q, index):
+            product = builder.fmul(load4(arr_a.data, index), load4(arr_b.data, index))
+            builder.store(builder.fadd(builder.load(acc[q]), product), acc[q])
+
+        with cgutils.for_range(builder, blocks) as loop:
+            base = builder.mul(loop.index, ir.Constant(intp, LANES))
+            for q in range(4):
+                accumulate(q, builder.add(base, ir.Constant(intp, 4 * q)))
+        # up to three more whole groups of four go to the accumulators in turn
+        rest = builder.mul(blocks, ir.Constant(intp, LANES))
+        for q in range(3):
+            end = builder.add(rest, ir.Constant(intp, 4 * (q + 1)))
+            with builder.if_then(builder.icmp_signed("<=", end, n)):
+                accumulate(q, builder.add(rest, ir.Constant(intp, 4 * q)))
+        v = [builder.load(a) for a in acc]
+        t = builder.fadd(builder.fadd(v[0], v[1]), builder.fadd(v[2], v[3]))
+        lane = [builder.extract_element(t, ir.Constant(ir.IntType(32), k)) for k in range(4)]
+        total = cgutils.alloca_once_value(
+            builder, builder.fadd(builder.fadd(lane[0], lane[1]), builder.fadd(lane[2], lane[3]))
+        )
+        start = builder.sub(n, builder.srem(n, ir.Constant(intp, 4)))
+        with cgutils.for_range(builder, builder.sub(n, start)) as loop:
+            index = builder.add(start, loop.index)
+            x = builder.load(builder.gep(arr_a.data, [index]))
+            y = builder.load(builder.gep(arr_b.data, [index]))
+            builder.store(builder.fadd(builder.load(total), builder.fmul(x, y)), total)
+        return builder.load(total)
+
+    return sig, codegen
+
+
+def dot(a, b) -> float:
+    """``sum_i a_i b_i`` in a fixed order, the same bits on every CPU: sixteen
+    interleaved partial sums combined in a fixed tree, then the last ``n mod 4`` terms
+    (:func:`dot_reference` spells the order out).
+
+    The partial sums are independent chains, so they run in vector registers of any
+    width without changing a bit, where a single running sum is sequential (and fast
+    only under ``fastmath``, which reorders it per CPU). Callable from Python and from
+    numba-compiled code.
+    """
+    return dot_reference(np.ascontiguousarray(a, dtype=float), np.ascontiguousarray(b, dtype=float))
+
+
+@overload(dot, inline="always", jit_options={"cache": True})
+def _dot_overload(a, b):
+    if all(
+        isinstance(t, types.Array) and t.ndim == 1 and t.layout == "C" and t.dtype == types.float64
+        for t in (a, b)
+    ):
+        return lambda a, b: _dot_lanes(a, b)
+    return lambda a, b: dot_reference(a, b)
+
+
+@njit(cache=True)
+def matvec(M, v, out):
+    """``out = M v`` row by row with :func:`dot`."""
+    for i in range(M.shape[0]):
+        out[i] = dot(M[i], v)
+
+
+@njit(cache=True)
+def _matmul(A, Bt, out):
+    for i in range(A.shape[0]):
+        for j in range(Bt.shape[0]):
+            out[i, j] = dot(A[i], Bt[j])
+
+
+def matmul(A, B) -> np.ndarray:
+    """The matrix product ``A B`` of two 2-D arrays, every entry a :func:`dot` (where
+    ``A @ B`` goes to OpenBLAS, whose kernels and so whose rounding depend on the
+    CPU)."""
+    A = np.ascontiguousarray(A, dtype=float)
+    B = np.asarray(B, dtype=float)
+    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
+        raise ValueError(f"cannot multiply shapes {A.shape} and {B.shape}")
+    out = np.empty((A.shape[0], B.shape[1]))
+    _matmul(A, np.ascontiguousarray(B.T), out)
+    return out

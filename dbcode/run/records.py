@@ -1,0 +1,215 @@
+"""The committed records of paper-scale sweeps: small summaries of every finished network.
+
+:func:`export_summary` writes ``results/<scale>/<name>.json`` (and the input weights
+beside it where a sweep keeps them) from the result store; chapters read them with
+:func:`load_summary`. A record is never replaced by one with fewer networks unless
+asked to.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from dbcode.analysis.losses import final_loss
+from dbcode.core.jsonutil import to_json
+from dbcode.core.repo import repo_root
+from dbcode.run.jobs import Job
+from dbcode.run.registry import SWEEPS
+from dbcode.run.store import Result, ResultStore
+from dbcode.run.sweep import job_key
+
+
+def summarize_network(
+    job: Job, result: Result, describe: Callable[[Job, Result], dict] | None = None
+) -> dict:
+    """The few numbers of one finished network that a paper-scale summary keeps."""
+    arrays = result.arrays
+    row = {
+        "experiment": job.experiment,
+        "scale": job.scale,
+        "seed": job.seed,
+        "variant": job.params.variant,
+        "n_z": job.params.n_z,
+        "data": dict(job.data),
+        "final_loss": final_loss(arrays["test_loss"]),
+        "diverged": bool(result.meta.get("diverged", False)),
+        "diverged_at": result.meta.get("diverged_at"),
+        "test_loss": [float(v) for v in arrays["test_loss"]],
+        "eval_at": [int(v) for v in arrays["eval_at"]],
+        "rate_hz": float(np.mean(arrays["rates_hz"])),
+        "below_1hz_at_test": int(np.sum(arrays["rates_hz"] < 1.0)),
+        "train_rate_hz": float(np.mean(arrays["train_rates_hz"])),
+        "runtime_s": float(result.meta["runtime_s"]),
+        "code_version": result.provenance.get("code_version"),
+        "data_source": result.meta.get("data_source"),
+    }
+    if describe is not None and not row["diverged"]:  # no features in non-finite weights
+        row.update(describe(job, result))
+    return row
+
+
+def fields_path(path) -> Path:
+    """The ``.npz`` beside a summary ``<name>.json`` holding its networks' ``F``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}_fields.npz")
+
+
+def field_name(row: dict) -> str:
+    """Name of a network's ``F`` in :func:`fields_path`: ``<variant>_n<N_z>_s<seed>``."""
+    return f"{row['variant']}_n{row['n_z']}_s{row['seed']}"
+
+
+def load_fields(name: str, scale: str = "paper") -> dict[str, np.ndarray]:
+    """The committed receptive fields of a sweep (see :func:`export_summary`), by
+    :func:`field_name`; empty when there are none."""
+    path = summary_path(name, scale)
+    if path is None or not fields_path(path).is_file():
+        return {}
+    with np.load(fields_path(path)) as npz:
+        return {k: npz[k].astype(float) for k in npz.files}
+
+
+def _stored_networks(store: ResultStore) -> dict[str, list[tuple[str, str]]]:
+    """Store entries of networks by ``[params, seed]`` (as JSON): ``(created, key)`` of
+    every code version that computed one."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for key in store.keys():
+        try:
+            provenance = json.loads((store.root / f"{key}.json").read_text())["provenance"]
+        except (OSError, ValueError, KeyError):
+            continue
+        if provenance.get("kind") == "network":
+            wanted = json.dumps([provenance["params"], provenance["seed"]], sort_keys=True)
+            found.setdefault(wanted, []).append((str(provenance.get("created", "")), key))
+    return found
+
+
+class RecordShrinks(ValueError):
+    """An export would replace a committed record by one with fewer networks."""
+
+
+def _row_id(row: dict) -> str:
+    data = ",".join(f"{k}={v}" for k, v in sorted(row.get("data", {}).items()))
+    return f"{row['variant']} n_z={row['n_z']} seed={row['seed']}" + (f" {data}" if data else "")
+
+
+def export_summary(
+    jobs: Sequence[Job],
+    store: ResultStore,
+    path,
+    *,
+    describe: Callable[[Job, Result], dict] | None = None,
+    keep_fields: bool = False,
+    force: bool = False,
+) -> dict:
+    """Write the summary of every finished job of a sweep to a small JSON file (the
+    committed record of paper-scale runs); unfinished jobs are counted, not listed.
+
+    A job counts as finished when the store holds a network with its parameters and
+    seed. The entry of the current code version is taken where there is one, else the
+    newest of an older version (each row records the version that computed it), so a
+    long sweep keeps its record across code changes that leave the rules alone.
+    ``describe`` adds columns to every row (see :func:`summarize_network`);
+    ``keep_fields`` writes every network's input weights beside the record.
+
+    Raises
+    ------
+    RecordShrinks
+        If ``path`` holds a record with networks the new one would not have (an empty
+        or another store): nothing is written unless ``force``; the message lists them.
+    """
+    stored = _stored_networks(store)
+    rows, fields = [], {}
+    for job in jobs:
+        current = job_key(job)
+        wanted = json.dumps(
+            [to_json(job.key_params(), tag_dataclasses=True), job.seed], sort_keys=True
+        )
+        candidates = sorted(stored.get(wanted, []), reverse=True)
+        keys = [current] * (current in store) + [key for _, key in candidates]
+        entry = next((e for e in map(store.get, keys) if e is not None), None)
+        if entry is not None:
+            rows.append(summarize_network(job, entry, describe))
+            if keep_fields:
+                fields[field_name(rows[-1])] = entry.arrays["F"].astype(np.float16)
+    summary = to_json({"total": len(jobs), "done": len(rows), "networks": rows})
+    path = Path(path)
+    if path.is_file() and not force:
+        old = {_row_id(row) for row in json.loads(path.read_text()).get("networks", [])}
+        dropped = sorted(old - {_row_id(row) for row in summary["networks"]})
+        if dropped:
+            raise RecordShrinks(
+                f"{path} has {len(old)} networks; the store {store.root} has {len(rows)} of "
+                f"this sweep, so exporting would drop {len(dropped)}: "
+                + "; ".join(dropped[:10])
+                + (" ..." if len(dropped) > 10 else "")
+                + ". Nothing written: export from the store that holds them, or pass "
+                "--force to replace the record anyway."
+            )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=1, sort_keys=True, allow_nan=False) + "\n")
+    if fields:
+        np.savez_compressed(fields_path(path), **fields)
+    return summary
+
+
+def summary_path(name: str, scale: str = "paper") -> Path | None:
+    """Where the committed summary of a sweep lives (``results/<scale>/<name>.json`` in
+    the repository), or ``None`` outside a source checkout."""
+    root = repo_root()
+    return None if root is None else root / "results" / scale / f"{name}.json"
+
+
+def load_summary(name: str, scale: str = "paper") -> dict | None:
+    """The committed summary of a sweep (see :func:`export_summary`), if there is one."""
+    path = summary_path(name, scale)
+    if path is None or not path.is_file():
+        return None
+    return json.loads(path.read_text())
+
+
+def losses_by_condition(
+    summary: dict,
+    condition: Callable[[dict], object],
+    variants: Sequence[str] = ("sb", "db"),
+    loss: Callable[[dict], float] = lambda row: row["final_loss"],
+) -> dict:
+    """Losses of a summary (see :func:`export_summary`) as ``{variant: {condition:
+    array over seeds}}``, conditions sorted; ``condition`` maps a row to its key and
+    ``loss`` to its loss (default: the final loss)."""
+    table: dict = {v: {} for v in variants}
+    for row in summary["networks"]:
+        if row["variant"] in table:
+            table[row["variant"]].setdefault(condition(row), []).append(loss(row))
+    return {
+        v: {k: np.array(losses) for k, losses in sorted(by_k.items())} for v, by_k in table.items()
+    }
+
+
+def committed_records(scale: str = "paper") -> list[dict]:
+    """One line per committed sweep summary (see :func:`export_summary`): how many of
+    its networks are done and how long they took (seconds, as measured by each run)."""
+    records = []
+    for name in sorted(SWEEPS):
+        summary = load_summary(name, scale)
+        if not summary:
+            continue
+        runtimes = [row["runtime_s"] for row in summary["networks"]]
+        records.append(
+            {
+                "name": name,
+                "done": summary["done"],
+                "total": summary["total"],
+                "runtime_mean_s": float(np.mean(runtimes)) if runtimes else None,
+                "runtime_min_s": min(runtimes, default=None),
+                "runtime_max_s": max(runtimes, default=None),
+                "code_versions": sorted(
+                    {row.get("code_version") or "?" for row in summary["networks"]}
+                ),
+            }
+        )
+    return records

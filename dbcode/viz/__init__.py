@@ -1,0 +1,1 @@
+"""One style for every figure: colours, labels, images, saving figures with their manifest, explorers."""

@@ -1,0 +1,61 @@
+"""Images without axes, and mosaics of many small ones (weights, receptive fields)."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def show_image(
+    ax,
+    image: np.ndarray,
+    *,
+    cmap: str = "gray",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    symmetric: bool = False,
+    title: str = "",
+) -> None:
+    """``image`` on ``ax`` pixel by pixel, without ticks; ``symmetric`` centres the
+    colour scale on zero at the image's largest magnitude. NaN pixels are white."""
+    image = np.asarray(image, dtype=float)
+    if symmetric:
+        lim = np.nanmax(np.abs(image)) if np.isfinite(image).any() else 1.0
+        vmin, vmax = -(lim or 1.0), lim or 1.0
+    colours = plt.get_cmap(cmap).with_extremes(bad="white")
+    ax.imshow(image, cmap=colours, vmin=vmin, vmax=vmax, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
+def mosaic(tiles: np.ndarray, cols: int, gap: int = 1) -> np.ndarray:
+    """Tile images ``tiles`` (shape ``(n, h, w)``) into one, ``cols`` per row, each
+    scaled to a largest magnitude of 1, with NaN in the gaps of ``gap`` pixels."""
+    tiles = np.asarray(tiles, dtype=float)
+    n, h, w = tiles.shape
+    rows = math.ceil(n / cols)
+    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan)
+    for k, tile in enumerate(tiles):
+        r, c = divmod(k, cols)
+        out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = tile / max(
+            np.abs(tile).max(), 1e-12
+        )
+    return out
+
+
+def show_mosaic(
+    ax,
+    tiles: np.ndarray,
+    cols: int,
+    *,
+    cmap: str = "gray",
+    vmin: float = -1.0,
+    vmax: float = 1.0,
+    title: str = "",
+) -> None:
+    """:func:`mosaic` of ``tiles`` shown with :func:`show_image`."""
+    show_image(ax, mosaic(tiles, cols), cmap=cmap, vmin=vmin, vmax=vmax, title=title)

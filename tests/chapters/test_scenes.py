@@ -1,0 +1,256 @@
+"""Unit tests of :mod:`dbcode.chapters.scenes` (no network is trained here)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from dbcode.analysis import losses, orientation
+from dbcode.chapters import scenes as sx
+from dbcode.run.store import Result
+
+
+def _grid():
+    y, x = np.meshgrid(np.arange(8) - 3.5, np.arange(8) - 3.5, indexing="ij")
+    return x, y
+
+
+def test_jobs_fix_the_population_rate():
+    jobs = sx.sweep_jobs("ci", [0, 1])
+    assert set(jobs) == {(r, n) for r in sx.RULES for n in sx.N_Z_GRID["ci"]}
+    for (rule, n), group in jobs.items():
+        assert [j.seed for j in group] == [0, 1]
+        p = group[0].params
+        assert (p.variant, p.n_z) == (rule, n)
+        assert p.n_z * p.rho == pytest.approx(sx.POPULATION_RATE)
+        assert p.dt == 0.1
+
+
+def test_paper_grid_is_the_papers():
+    assert sx.N_Z_GRID["paper"] == (40, 60, 80, 100, 120, 140, 160, 180, 200)
+    p = sx.network_job("sb", 40, "paper").params
+    assert p.n_presentations == 1_500_000 and p.rho == 25.0
+
+
+def test_noise_control_differs_from_the_paper_sweep_only_in_the_final_noise():
+    jobs = sx.noise_jobs("paper", [0])
+    assert set(jobs) == {(r, n) for r in sx.RULES for n in sx.NOISE_N_ZS}
+    for (rule, n), (job,) in jobs.items():
+        paper = sx.network_job(rule, n, "paper", 0).params
+        assert job.params.sigma2_final == sx.NOISE_SIGMA2 > paper.sigma2_final
+        assert job.params.replace(sigma2_final=paper.sigma2_final) == paper
+
+
+def test_neurons_for_loss_interpolates_in_log_n():
+    n, extrapolated = sx.neurons_for_loss([50, 200], [0.03, 0.02], 0.025)
+    assert n == pytest.approx(100.0) and not extrapolated
+
+
+def test_neurons_for_loss_extrapolates_the_end_segments():
+    n, extrapolated = sx.neurons_for_loss([50, 100, 200], [0.03, 0.025, 0.02], 0.015)
+    assert extrapolated and n == pytest.approx(400.0)
+    n, extrapolated = sx.neurons_for_loss([50, 100], [0.03, 0.025], 0.035)
+    assert extrapolated and n == pytest.approx(25.0)
+    n, _ = sx.neurons_for_loss([50, 100], [0.03, 0.031], 0.02)
+    assert math.isinf(n)
+
+
+def test_orientation_index_separates_centre_surround_from_gabor():
+    x, y = _grid()
+    r2 = x**2 + y**2
+    centre_surround = np.exp(-r2 / 2) - 0.5 * np.exp(-r2 / 8)
+    gabor = np.exp(-r2 / 8) * np.cos(1.5 * x)
+    stripe = np.cos(0.8 * (x + y))
+    assert orientation.orientation_index(centre_surround) < 0.05
+    assert orientation.orientation_index(gabor) > 0.7
+    assert orientation.orientation_index(stripe) > 0.9
+    assert orientation.orientation_index(np.zeros((8, 8))) == 0.0
+    rotated = orientation.orientation_index(np.exp(-r2 / 8) * np.cos(1.5 * y))
+    assert rotated == pytest.approx(orientation.orientation_index(gabor))
+
+
+def test_shuffled_fields_lie_between_isotropic_and_oriented():
+    x, _ = _grid()
+    F = np.tile(np.concatenate([np.cos(1.5 * x).ravel(), np.zeros(64)]), (20, 1))
+    a = orientation.shuffled_orientation(F)
+    assert 0.0 < np.median(a) < orientation.ORIENTED
+
+
+def _result(test_loss, F=None):
+    arrays = {
+        "test_loss": np.asarray(test_loss, dtype=float),
+        "F": np.zeros((2, 128)) if F is None else F,
+    }
+    return Result(arrays=arrays, meta={"runtime_s": 1.0, "data_source": "test"}, provenance={})
+
+
+def _sweep(sb, db):
+    results = {}
+    for rule, curve in (("sb", sb), ("db", db)):
+        for n, loss in zip((50, 100, 200), curve):
+            results[(rule, n)] = [_result([1.0, loss, loss, loss])]
+    return sx.Sweep(results, (50, 100, 200))
+
+
+def test_lowest_loss_is_the_minimum_over_training_for_runs_and_sweeps():
+    sweep = sx.Sweep(
+        {("sb", 50): [_result([1.0, 0.2, 0.4, 0.3])], ("db", 50): [_result([1.0, 0.3, 0.3, 0.3])]},
+        (50,),
+    )
+    assert sweep.mean_loss("sb", "lowest")[0] == pytest.approx(0.2)
+    assert sweep.mean_loss("sb")[0] == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="choose one of"):
+        sweep.losses("sb", "min")
+
+
+def test_sweep_ratio_and_gap():
+    sweep = _sweep(sb=[0.03, 0.025, 0.02], db=[0.025, 0.02, 0.019])
+    assert sweep.middle == 100
+    np.testing.assert_allclose(sweep.relative_gap(), [0.2, 0.25, 1 / 19])
+    ratio = sweep.neuron_ratio()
+    assert ratio["ratio"] == pytest.approx(2.0) and not ratio["extrapolated"]
+    assert ratio["lower_bound"] is None
+    numbers = sx.loss_key_numbers(sweep)
+    assert numbers["loss_sb_n50"] == pytest.approx(0.03)
+    assert numbers["neuron_ratio_lower_bound"] == 0.0
+
+
+def test_sweep_ratio_lower_bound_when_sb_never_reaches_db():
+    ratio = _sweep(sb=[0.03, 0.026, 0.024], db=[0.025, 0.022, 0.022]).neuron_ratio()
+    assert ratio["extrapolated"] and ratio["lower_bound"] == pytest.approx(2.0)
+    assert ratio["ratio"] > 2.0
+
+
+EVAL_AT = [0, 500_000, 1_000_000, 1_250_000, 1_500_000]
+
+
+def _paper_summary():
+    rows = [
+        {
+            "variant": rule,
+            "n_z": n,
+            "seed": 0,
+            "data": {},
+            "test_loss": [0.07, best, loss, loss, loss],
+            "eval_at": EVAL_AT,
+            "rate_hz": 25.0,
+            "train_rate_hz": 25.0,
+            "below_1hz_at_test": 0,
+            "orientation_median": 0.5,
+            "runtime_s": 600.0,
+        }
+        for rule, n, best, loss in (
+            ("sb", 40, 0.031, 0.03),
+            ("db", 40, 0.018, 0.02),
+            ("sb", 60, 0.025, 0.025),
+        )
+    ]
+    return {"total": 18, "done": len(rows), "networks": rows}
+
+
+def test_paper_summary_tables_losses_by_rule_and_n_z():
+    summary = _paper_summary()
+    table = sx.paper_losses(summary)
+    assert list(table["sb"]) == [40, 60] and list(table["db"]) == [40]
+    assert sx.paper_conditions(summary) == [40]
+    lowest = sx.paper_losses(summary, "lowest")
+    assert lowest["sb"][40][0] == 0.03 and lowest["db"][40][0] == 0.018
+    with pytest.raises(ValueError, match="unknown loss measure 'best'"):
+        sx.paper_losses(summary, "best")
+    x, _ = _grid()
+    oriented = np.concatenate([np.cos(1.5 * x).ravel(), np.zeros(64)])
+    fields = {"sb_n40_s0": np.tile(oriented, (40, 1)), "db_n40_s0": np.tile(oriented, (40, 1))}
+    numbers = sx.paper_key_numbers(summary, fields)
+    assert numbers["loss_sb_n60"] == pytest.approx(0.025)
+    assert numbers["lowest_db_n40"] == pytest.approx(0.018)
+    assert numbers["median_db_n40"] > orientation.ORIENTED
+    fig = sx.plot_paper_scale(
+        summary, fields, _sweep(sb=[0.03, 0.025, 0.02], db=[0.025, 0.02, 0.019])
+    )
+    assert "3 of 18" in fig.axes[0].get_title()
+    assert len(fig.axes) == 4
+    assert len(fig.axes[1].lines) == 2  # SB and DB during training at N_z = 40
+    table = sx.paper_table(summary)
+    assert "| 40 | 0.0300 | 0.0180 | 0.0300 | 0.0200 | +66.7 % | +50.0 % |" in table
+    assert "DB is below SB at every $N_z$ computed so far; at the end" in table
+    trajectories = sx.paper_trajectories(summary, 40)
+    assert trajectories["db"]["best"] == 0.018 and trajectories["db"]["best_at"] == 500_000
+    assert trajectories["sb"]["below_1hz"] == 0
+
+
+def test_sigma2_schedule_follows_the_per_step_annealing_rule():
+    from dbcode.model.rules import sigma_annealing_update
+
+    params = sx.network_job("db", 40, "paper").params.replace(eta_sigma=7e-6)
+    sigma, steps = params.sigma_init, params.steps_per_presentation
+    for _ in range(20 * steps):  # 20 presentations
+        sigma += sigma_annealing_update(sigma, params.sigma2_final, params.eta_sigma * params.dt)
+    assert sx.sigma2_schedule(params, 20) == pytest.approx(sigma**2, rel=1e-3)
+    assert sx.sigma2_schedule(params, 0) == pytest.approx(1.0)
+
+
+def _control_summaries():
+    def row(rule, n, curve, sigma2):
+        return {
+            "variant": rule,
+            "n_z": n,
+            "seed": 0,
+            "data": {},
+            "test_loss": curve,
+            "eval_at": EVAL_AT,
+            "sigma2_final": sigma2,
+        }
+
+    paper = {
+        "networks": [
+            row("sb", 40, [0.07, 0.028, 0.027, 0.027, 0.027], sx.PAPER_SIGMA2),
+            row("db", 40, [0.07, 0.024, 0.035, 0.035, 0.035], sx.PAPER_SIGMA2),
+            row("db", 100, [0.07, 0.02, 0.02, 0.02, 0.02], sx.PAPER_SIGMA2),
+        ]
+    }
+    control = {
+        "networks": [
+            row("sb", 40, [0.07, 0.029, 0.028, 0.028, 0.028], sx.NOISE_SIGMA2),
+            row("db", 40, [0.07, 0.025, 0.024, 0.024, 0.024], sx.NOISE_SIGMA2),
+            row("sb", 60, [0.07, 0.026, 0.026, 0.026, 0.026], sx.NOISE_SIGMA2),
+        ]
+    }
+    return paper, control
+
+
+def test_instability_onset_is_the_first_rise_after_the_lowest_loss():
+    at = [0, 1, 2, 3, 4]
+    assert losses.instability_onset([1.0, 0.5, 0.55, 0.7, 0.5], at) == 3
+    assert losses.instability_onset([1.0, 0.5, 0.55, 0.59, 0.5], at) is None
+    assert losses.instability_onset([1.0, 0.9, 0.5], at[:3]) is None
+
+
+def test_noise_control_pairs_each_network_with_its_control():
+    pairs = sx.noise_control(*_control_summaries())
+    assert list(pairs) == [("db", 40), ("sb", 40)]  # sb 60 has no paper-scale partner
+    assert set(pairs["db", 40]) == {sx.PAPER_SIGMA2, sx.NOISE_SIGMA2}
+    numbers = sx.noise_control_numbers(pairs)
+    assert numbers["final_db_n40_s0.13"] == pytest.approx(0.035)
+    assert numbers["lowest_db_n40_s0.13"] == 0.024
+    assert numbers["final_db_n40_s0.18"] == pytest.approx(0.024)
+    table = sx.noise_control_table(pairs)
+    assert "| SB, $N_z$ = 40 | 0.0270 | 0.0270 | 0.0280 | 0.0280 |" in table
+    assert "| DB, $N_z$ = 40 | 0.0240 | 0.0350 | 0.0240 | 0.0240 |" in table
+    assert numbers["onset_db_n40_s0.13"] == 1_000_000 and numbers["onset_db_n40_s0.18"] == 0
+    assert sx.noise_onset(pairs) == (
+        "DB's test loss first rose 20 % above its lowest with 40 neurons after 1.0 million "
+        "presentations with $\\sigma^2 \\to$ 0.13, not before the end with "
+        "$\\sigma^2 \\to$ 0.18."
+    )
+    fig = sx.plot_noise_control(pairs)
+    assert len(fig.axes) == 2  # one panel and its sigma^2 axis
+    assert len(fig.axes[0].lines) == 4 and len(fig.axes[1].lines) == 4
+
+
+def test_noise_control_caption_names_both_final_noise_levels():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "book" / "scenes.md").read_text()
+    caption = text[text.index("**The noise control") : text.index("name: fig-scenes-noise")]
+    for sigma2 in (sx.PAPER_SIGMA2, sx.NOISE_SIGMA2):
+        assert f"{sigma2:g}" in caption

@@ -1,0 +1,78 @@
+"""Claims of the delays chapter, read from the numbers it recorded in the manifest.
+
+C7 (Fig 6A, S7): natural images, N_z = 200 at 1000 Hz population rate. At the shortest
+delay SB's final test loss is within 15 % of DB's; at the longest delay SB's loss is at
+or above the mean-input baseline while DB's stays below 0.8x the baseline; DB's loss
+grows by less than 50 % from the shortest to the longest delay; after SB's collapse the
+mean pairwise cosine of the receptive fields F_on - F_off exceeds 0.7 for SB and stays
+below 0.2 for DB. SB with slower inhibition collapses too, but from a longer delay.
+C8 (Fig 6B-D): on MNIST with a long delay SB's spikes are more synchronous than DB's
+(coincidence fraction and population Fano factor) and its weights are more similar.
+"""
+
+import math
+
+import claims
+import pytest
+
+CHAPTER = "delays"
+
+
+def key_numbers(fig_id: str) -> dict:
+    return claims.key_numbers(fig_id, CHAPTER)
+
+
+def loss(k: dict, condition: str, dt) -> float:
+    return float(k[f"loss_{condition}_dt{float(dt):g}"])
+
+
+def test_c7_sb_matches_db_at_the_shortest_delay():
+    k = key_numbers("fig6a")
+    sb, db = loss(k, "sb", k["shortest_delay"]), loss(k, "db", k["shortest_delay"])
+    assert abs(sb / db - 1) <= 0.15, f"SB {sb:.4f} vs DB {db:.4f}"
+
+
+@pytest.mark.parametrize("condition", ["sb", "sb-slow"])
+def test_c7_sb_is_no_better_than_the_mean_input_at_the_longest_delay(condition):
+    k = key_numbers("fig6a")
+    value = loss(k, condition, k["longest_delay"])
+    assert not math.isfinite(value) or value >= k["baseline"], (
+        f"{condition} {value:.4f} below the baseline {k['baseline']:.4f}"
+    )
+
+
+def test_c7_db_stays_well_below_the_baseline_and_degrades_gently():
+    k = key_numbers("fig6a")
+    first, last = loss(k, "db", k["shortest_delay"]), loss(k, "db", k["longest_delay"])
+    assert last < 0.8 * k["baseline"], f"DB {last:.4f}, baseline {k['baseline']:.4f}"
+    assert last / first - 1 < 0.5, f"DB grows from {first:.4f} to {last:.4f}"
+    assert k["collapse_delay_db"] == "none"
+
+
+def test_c7_collapsed_sb_neurons_are_alike_and_db_neurons_are_not():
+    k = key_numbers("figS7")
+    assert k["delay"] == key_numbers("fig6a")["longest_delay"]
+    assert k["similarity_sb"] > 0.7
+    assert k["similarity_db"] < 0.2
+    assert key_numbers("fig6a")["similarity_db_max"] < 0.2
+
+
+def test_c7_slower_inhibition_postpones_the_collapse():
+    k = key_numbers("fig6a")
+    fast, slow = k["collapse_delay_sb"], k["collapse_delay_sb-slow"]
+    assert fast != "none" and slow != "none", (fast, slow)
+    assert slow > fast
+
+
+def test_c8_sb_fires_more_synchronously_than_db_with_a_long_delay():
+    k = key_numbers("fig6b")
+    assert k["delay"] >= 1.0
+    assert k["coincidence_sb"] > k["coincidence_db"]
+    assert k["coincidence_sb"] > k["coincidence_chance_sb"]
+    assert k["fano_sb"] > k["fano_db"]
+
+
+def test_c8_sb_weights_are_more_similar_than_db_weights():
+    k = key_numbers("fig6c")
+    assert k["delay"] >= 1.0
+    assert k["similarity_sb"] > k["similarity_db"]

@@ -1,0 +1,87 @@
+"""The CPU-independent elementary functions of dbcode.model.fpmath against NumPy."""
+
+import numpy as np
+import pytest
+from numba import njit
+
+from dbcode.model import fpmath
+
+
+def _ulps(y, x, fn):
+    """Distance of ``y`` from ``fn(x)`` in long double, in units of the last place."""
+    ref = fn(x.astype(np.longdouble))
+    return np.abs((y - ref) / np.spacing(ref.astype(float)).astype(np.longdouble))
+
+
+@pytest.mark.parametrize("lo, hi", [(-1.0, 1.0), (-700.0, 700.0), (-745.0, -708.0)])
+def test_exp_is_within_one_ulp(lo, hi):
+    x = np.random.default_rng(0).uniform(lo, hi, 200_000)
+    assert float(_ulps(fpmath.exp_array(x), x, np.exp).max()) < 1.0
+
+
+@pytest.mark.parametrize("lo, hi", [(1e-3, 1e3), (0.9, 1.1), (1e-300, 1e-290)])
+def test_log_is_within_one_ulp(lo, hi):
+    x = np.random.default_rng(1).uniform(lo, hi, 200_000)
+    assert float(_ulps(fpmath.log_array(x), x, np.log).max()) < 1.0
+
+
+def test_special_values():
+    assert fpmath.exp(0.0) == 1.0 and fpmath.log(1.0) == 0.0
+    assert fpmath.exp(-np.inf) == 0.0 and fpmath.exp(np.inf) == np.inf
+    assert fpmath.exp(800.0) == np.inf and fpmath.exp(-800.0) == 0.0
+    assert np.isnan(fpmath.exp(np.nan)) and np.isnan(fpmath.log(np.nan))
+    assert fpmath.log(0.0) == -np.inf and np.isnan(fpmath.log(-1.0))
+    assert fpmath.log(np.inf) == np.inf
+
+
+def test_logit_and_expit_invert_each_other():
+    p = np.array([0.0015, 0.1, 0.5, 0.9])
+    back = fpmath.expit_array(np.array([fpmath.logit(v) for v in p]))
+    np.testing.assert_allclose(back, p, rtol=1e-15)
+
+
+def test_dot_matvec_and_matmul_agree_with_numpy():
+    rng = np.random.default_rng(2)
+    for n in (0, 1, 7, 8, 9, 130):
+        a, b = rng.normal(size=n), rng.normal(size=n)
+        assert fpmath.dot(a, b) == pytest.approx(float(a @ b), rel=1e-12, abs=1e-12)
+    A, B = rng.normal(size=(5, 13)), rng.normal(size=(13, 4))
+    np.testing.assert_allclose(fpmath.matmul(A, B), A @ B, rtol=1e-12)
+    out = np.empty(5)
+    fpmath.matvec(A, B[:, 0].copy(), out)
+    np.testing.assert_allclose(out, A @ B[:, 0], rtol=1e-12)
+    with pytest.raises(ValueError, match="cannot multiply"):
+        fpmath.matmul(A, A)
+
+
+def test_dot_sums_in_the_documented_order():
+    # sixteen lanes (s_0, s_4, s_8, s_12 combine first), then the tail: with terms 1e16
+    # and 1 the order decides what survives rounding (a running sum gives 2)
+    a = np.zeros(17)
+    a[[0, 4, 8, 12, 16]] = [1e16, 1.0, -1e16, 1.0, 1.0]
+    assert fpmath.dot(a, np.ones(17)) == ((1e16 + 1.0) + (-1e16 + 1.0)) + 1.0 == 1.0
+
+
+def test_the_vector_dot_equals_the_scalar_reference_bitwise():
+    rng = np.random.default_rng(3)
+
+    @njit
+    def inside(a, b):  # C-contiguous rows take the vector path, columns the reference
+        return fpmath.dot(a, b), fpmath.dot_reference(a, b)
+
+    for n in range(70):
+        A = rng.normal(size=(2, n)) * 10.0 ** rng.integers(-5, 5, size=(2, n))
+        vec, ref = inside(A[0], A[1])
+        assert vec == ref == fpmath.dot(A[0], A[1])
+        if n:
+            cols = np.asfortranarray(A)
+            assert inside(cols[0], cols[1])[0] == ref
+
+
+def test_exp_lower_bound_is_a_power_of_two_below_exp():
+    x = np.random.default_rng(4).uniform(-699.9, 699.9, 100_000)
+    bound = np.array([fpmath.exp_lower_bound(v) for v in x])
+    ratio = bound / fpmath.exp_array(x)
+    assert np.all(np.frexp(bound)[0] == 0.5)
+    assert ratio.min() >= 2**-2.5 * (1 - 1e-12) and ratio.max() <= 2**-1.5
+    assert fpmath.exp_lower_bound(800.0) == 0.0 and fpmath.exp_lower_bound(np.nan) == 0.0

@@ -1,0 +1,188 @@
+"""Sweeps on Dask survive killed workers and a killed runner, and repair corrupt entries."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import psutil
+import pytest
+
+from dbcode.run import records, registry, sweep
+from dbcode.run.jobs import Job
+from dbcode.run.store import ResultStore
+
+pytestmark = pytest.mark.slow
+
+JOBS_SOURCE = """
+from dbcode.run.jobs import Job
+JOBS = [Job("bars", "ci", seed=s, overrides={"variant": v, "n_presentations": 8_000,
+            "n_evals": 1, "n_test_eval": 50}) for s in range(4) for v in ("sb", "db")]
+"""
+
+
+def _jobs():
+    namespace = {}
+    exec(JOBS_SOURCE, namespace)
+    return namespace["JOBS"]
+
+
+def _start_runner(tmp_path, store):
+    script = tmp_path / "runner.py"
+    script.write_text(
+        JOBS_SOURCE
+        + textwrap.dedent(f"""
+        from dbcode.run import sweep
+        from dbcode.run.store import ResultStore
+
+        if __name__ == "__main__":  # Dask's worker processes re-import this script
+            sweep.run(JOBS, workers=2, store=ResultStore({str(store)!r}), progress=False)
+    """)
+    )
+    return subprocess.Popen(
+        [sys.executable, str(script)],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait_for(condition, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _done(store, jobs):
+    return sum(sweep.job_key(j) in store for j in jobs)
+
+
+def test_sweep_survives_killed_worker_and_runner(tmp_path):
+    jobs = _jobs()
+    store_dir = tmp_path / "store"
+    runner = _start_runner(tmp_path, store_dir)
+    store = ResultStore(store_dir)
+    try:
+        assert _wait_for(lambda: _done(store, jobs) >= 1), "no job finished"
+        workers = [
+            p
+            for p in psutil.Process(runner.pid).children(recursive=True)
+            if "dask" in " ".join(p.cmdline()) or "spawn" in " ".join(p.cmdline())
+        ]
+        assert workers, "no worker processes found"
+        workers[-1].send_signal(signal.SIGKILL)
+        assert _wait_for(lambda: _done(store, jobs) >= 3), "sweep stalled after a worker died"
+        os.killpg(runner.pid, signal.SIGKILL)
+        runner.wait()
+    finally:
+        if runner.poll() is None:
+            os.killpg(runner.pid, signal.SIGKILL)
+    interrupted = _done(store, jobs)
+    assert interrupted < len(jobs), "the sweep finished before it could be interrupted"
+
+    results = sweep.run(jobs, workers=2, store=store, progress=False)
+    keys = store.keys()
+    assert sorted(keys) == sorted({sweep.job_key(j) for j in jobs})
+    assert not [p for p in store_dir.iterdir() if p.suffix not in (".npz", ".json")]
+
+    reference = sweep.run(
+        jobs, workers=1, store=ResultStore(tmp_path / "reference"), progress=False
+    )
+    for got, want in zip(results, reference):
+        for name in ("F", "D", "test_loss"):
+            np.testing.assert_array_equal(got.arrays[name], want.arrays[name])
+
+
+def test_corrupt_entry_is_recomputed(tmp_path):
+    jobs = _jobs()[:2]
+    store = ResultStore(tmp_path)
+    first = sweep.run(jobs, workers=1, store=store, progress=False)
+    npz = tmp_path / f"{sweep.job_key(jobs[0])}.npz"
+    npz.write_bytes(npz.read_bytes()[: npz.stat().st_size // 2])
+    with pytest.warns(RuntimeWarning, match="corrupt"):
+        assert sweep.pending(jobs, store) == [jobs[0]]
+    again = sweep.run(jobs, workers=1, store=store, progress=False)
+    np.testing.assert_array_equal(again[0].arrays["F"], first[0].arrays["F"])
+    assert sweep.status(jobs, store).done == 2
+
+
+def test_status_projects_remaining_time(tmp_path):
+    jobs = _jobs()[:2]
+    store = ResultStore(tmp_path)
+    assert sweep.status(jobs, store).done == 0
+    sweep.run(jobs[:1], workers=1, store=store, progress=False)
+    status = sweep.status(jobs, store)
+    assert (status.done, status.total) == (1, 2)
+    assert status.projected_s(1) == pytest.approx(status.mean_runtime_s)
+    assert "1 of 2 networks done" in status.format(1)
+
+
+def test_status_formats_projections_beyond_a_day():
+    status = sweep.Status(total=2101, done=1, runtime_s=[45.0])
+    assert "projected remaining time on 1 worker(s): 26:15:00 (26.2 h)" in status.format(1)
+
+
+def test_finishing_clock_extrapolates_the_pace_so_far():
+    import datetime
+    import time
+
+    ten_minutes_ago = time.monotonic() - 600
+    clock = sweep.finishing_clock(ten_minutes_ago, finished=1, total=3)
+    expected = datetime.datetime.now() + datetime.timedelta(minutes=20)
+    assert clock == expected.strftime("%H:%M") or clock == (
+        expected - datetime.timedelta(minutes=1)
+    ).strftime("%H:%M")
+
+
+def test_unknown_sweep_name():
+    with pytest.raises(ValueError, match="unknown sweep 'fig9z'; choose one of fig3c"):
+        registry.named_jobs("fig9z")
+    for name in registry.SWEEPS:
+        jobs = registry.named_jobs(name, "ci", 1)
+        assert jobs and all(isinstance(job, Job) for job in jobs)
+        assert len({sweep.job_key(job) for job in jobs}) == len(jobs), name
+
+
+def test_export_keeps_natural_image_fields(tmp_path):
+    from dbcode.chapters import scenes as sx
+
+    jobs = [
+        sx.network_job(
+            rule, 6, "ci", 0, n_presentations=20, n_evals=1, n_test_eval=5, n_train=40, n_test=10
+        )
+        for rule in sx.RULES
+    ]
+    store = ResultStore(tmp_path / "store")
+    results = sweep.run(jobs, workers=1, store=store, progress=False)
+    named = registry.named_sweep("fig5b")
+    summary = records.export_summary(
+        jobs,
+        store,
+        tmp_path / "out" / "fig5b.json",
+        describe=named.describe,
+        keep_fields=named.keep_fields,
+    )
+    assert summary["done"] == 2
+    assert [row["n_z"] for row in summary["networks"]] == [6, 6]
+    assert 0.0 <= summary["networks"][0]["orientation_median"] <= 1.0
+    assert summary["networks"][0]["data_source"] == results[0].meta["data_source"]
+    with np.load(tmp_path / "out" / "fig5b_fields.npz") as npz:
+        assert sorted(npz.files) == ["db_n6_s0", "sb_n6_s0"]
+        np.testing.assert_allclose(npz["db_n6_s0"], results[1].arrays["F"], rtol=1e-3, atol=1e-4)
+
+
+def test_committed_records_summarise_each_sweep(monkeypatch):
+    rows = [{"runtime_s": 30.0, "code_version": "a"}, {"runtime_s": 60.0, "code_version": "b"}]
+    summaries = {"fig4b": {"done": 2, "total": 210, "networks": rows}}
+    monkeypatch.setattr(records, "load_summary", lambda name, scale="paper": summaries.get(name))
+    (record,) = records.committed_records()
+    assert (record["name"], record["done"], record["total"]) == ("fig4b", 2, 210)
+    assert record["runtime_mean_s"] == 45.0
+    assert (record["runtime_min_s"], record["runtime_max_s"]) == (30.0, 60.0)
+    assert record["code_versions"] == ["a", "b"]
