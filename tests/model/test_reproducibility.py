@@ -1,7 +1,7 @@
 """Same seed, same code, same locked versions: the same bits on every x86-64 CPU.
 
 A short network of every learning rule (and every data set) is run in two processes:
-one as this CPU computes, one under :func:`dbcode.run.fingerprint.emulated_cpu_environment`,
+one as this CPU computes, one under :func:`dbcode.core.cpuenv.emulated_cpu_environment`,
 which makes numba, NumPy, glibc and OpenBLAS take the code paths of a CPU without AVX,
 FMA or AVX-512. Weights, spikes and losses must agree bitwise between the two and with
 ``tests/model/fingerprint.json``, the digests committed from another machine.
@@ -15,45 +15,55 @@ from pathlib import Path
 
 import pytest
 
+from dbcode.core.cpuenv import baseline_library_environment, emulated_cpu_environment
 from dbcode.model.params import VARIANTS
-from dbcode.run.fingerprint import emulated_cpu_environment
 
 COMMITTED = Path(__file__).with_name("fingerprint.json")
 
 # Besides the fingerprint, each process reports digests of library functions whose bits
 # depend on the CPU, to show that the emulation really changes the code paths.
-SCRIPT = """
+PROBES = """
 import hashlib, json, math, sys
 import numpy as np
-from dbcode.run.fingerprint import fingerprint
 x = np.random.default_rng(0).uniform(-5, 5, 100_000)
 A = np.random.default_rng(1).normal(size=(64, 64))
 h = lambda a: hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
 probes = {"numpy exp": h(np.exp(x)), "glibc exp": h(np.array([math.exp(v) for v in x])),
-          "openblas matmul": h(A @ A)}
+          "openblas matmul": h(A @ A), "numpy sum": h(np.sum(x[:, None] * x[None, :1000]))}
+"""
+SCRIPT = (
+    PROBES
+    + """
+from dbcode.run.fingerprint import fingerprint
 json.dump({"fingerprint": fingerprint(), "probes": probes}, sys.stdout)
 """
+)
 
 
-def _run(env, cache: Path) -> dict:
+def _run(env, cache: Path, script: str = SCRIPT) -> dict:
     env = dict(env, NUMBA_CACHE_DIR=str(cache), PYTHONHASHSEED="0")
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=900
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=900
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")
-def two_cpus(tmp_path_factory):
-    base = {
+def two_cpus(tmp_path_factory, clean_environment):
+    base = clean_environment
+    host = _run(base, tmp_path_factory.mktemp("numba-host"))
+    other = _run(emulated_cpu_environment(base), tmp_path_factory.mktemp("numba-generic"))
+    return host, other
+
+
+@pytest.fixture(scope="module")
+def clean_environment():
+    return {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("NUMBA_CPU", "NPY_DISABLE", "GLIBC_TUNABLES", "OPENBLAS_CORETYPE"))
     }
-    host = _run(base, tmp_path_factory.mktemp("numba-host"))
-    other = _run(emulated_cpu_environment(base), tmp_path_factory.mktemp("numba-generic"))
-    return host, other
 
 
 def _differences(a: dict, b: dict) -> list[str]:
@@ -75,8 +85,9 @@ def test_the_emulated_cpu_takes_other_code_paths(two_cpus):
 @pytest.mark.slow
 def test_every_rule_gives_the_same_bits_on_another_cpu(two_cpus):
     host, other = two_cpus
-    assert {f"bars/{v}" for v in VARIANTS} <= set(host["fingerprint"])
-    assert len(host["fingerprint"]) == 14
+    for experiment in ("bars", "mnist"):
+        assert {f"{experiment}/{v}" for v in VARIANTS} <= set(host["fingerprint"])
+    assert len(host["fingerprint"]) == 17
     assert _differences(host["fingerprint"], other["fingerprint"]) == []
 
 
@@ -90,3 +101,15 @@ def test_the_bits_equal_the_committed_fingerprint(two_cpus):
         "changed on purpose, write new ones with python -m dbcode fingerprint --json "
         "tests/model/fingerprint.json"
     )
+
+
+def test_the_libraries_baseline_code_computes_as_the_emulated_cpu(
+    two_cpus, clean_environment, tmp_path
+):
+    """The environment the book is executed in (the libraries' baseline code) gives the
+    same bits in NumPy, glibc and OpenBLAS as a CPU without AVX would: the chapters'
+    analysis, not only their simulations, is CPU-independent."""
+    _, other = two_cpus
+    script = PROBES + "json.dump({'probes': probes}, sys.stdout)"
+    baseline = _run(baseline_library_environment(clean_environment), tmp_path, script)
+    assert baseline["probes"] == other["probes"]
