@@ -401,6 +401,9 @@ def execute_chapter(
     # code, so its numbers have the same bits on every x86-64 CPU, as the kernels' do.
     env = {
         **baseline_library_variables(),
+        # progress bars are for a reader running a chapter; in the static page a bar is
+        # an empty gap, and nbval's second run (from the store) would show none
+        "DBCODE_PROGRESS": "0",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     }
