@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from dbcode.data import load_dataset
-from dbcode.model.params import VARIANTS, preset
+from dbcode.model.params import ENGINES, VARIANTS, preset
 from dbcode.model.rules import Rates, initial_state, simulate_reference
 from dbcode.model.simulate import run_segment
 
@@ -30,8 +30,8 @@ NETWORKS = {
 }
 
 
-def _setup(experiment, n_z, variant, n_pres, seed=0):
-    p = preset(experiment, "ci", variant=variant, n_z=n_z)
+def _setup(experiment, n_z, variant, n_pres, engine="spike-to-spike", seed=0):
+    p = preset(experiment, "ci", variant=variant, n_z=n_z, engine=engine)
     data = load_dataset(
         "scenes" if experiment == "scenes" else "bars", n_train=500, n_test=10, seed=seed
     )
@@ -41,23 +41,26 @@ def _setup(experiment, n_z, variant, n_pres, seed=0):
     return p, state, data.train, order, rng
 
 
-def steps_per_second(experiment, n_z, variant, n_pres, numpy_loop=False, repeat=3):
+def steps_per_second(
+    experiment, n_z, variant, n_pres, numpy_loop=False, engine="spike-to-spike", repeat=3
+):
     """Steps per second of a learning run of ``n_pres`` presentations (random numbers
     included); the best of ``repeat`` runs, which is the least disturbed by other load."""
     return max(
-        _steps_per_second(experiment, n_z, variant, n_pres, numpy_loop) for _ in range(repeat)
+        _steps_per_second(experiment, n_z, variant, n_pres, numpy_loop, engine)
+        for _ in range(repeat)
     )
 
 
-def _steps_per_second(experiment, n_z, variant, n_pres, numpy_loop):
-    p, state, images, order, rng = _setup(experiment, n_z, variant, n_pres)
+def _steps_per_second(experiment, n_z, variant, n_pres, numpy_loop, engine):
+    p, state, images, order, rng = _setup(experiment, n_z, variant, n_pres, engine)
     rates = Rates.of(p)
     started = time.perf_counter()
-    uniforms = rng.random((n_pres * p.steps_per_presentation, p.n_z))
     if numpy_loop:
+        uniforms = rng.random((n_pres * p.steps_per_presentation, p.n_z))
         simulate_reference(p, state, images, order, images[0], uniforms, rates)
     else:
-        run_segment(state, p, images, order, images[0], uniforms, rates)
+        run_segment(state, p, images, order, images[0], 1, rates)
     return n_pres * p.steps_per_presentation / (time.perf_counter() - started)
 
 
@@ -72,24 +75,30 @@ def main(argv=None):
             kernel_pres = n_kernel // (20 if args.quick else 1)
             if variant in ("db-slow", "db-simultaneous") and name == "scenes":
                 kernel_pres = max(2, kernel_pres // 20)  # N_z x N_x x N_z dendritic weights
-            steps_per_second(experiment, n_z, variant, 2, repeat=1)  # compile, warm up
-            fast = steps_per_second(experiment, n_z, variant, kernel_pres)
             slow = steps_per_second(experiment, n_z, variant, n_numpy, numpy_loop=True)
-            results.append(
-                {
-                    "network": name,
-                    "variant": variant,
-                    "kernel_steps_per_s": fast,
-                    "numpy_steps_per_s": slow,
-                    "speedup": fast / slow,
-                }
-            )
-            print(
-                f"{name:7s} {variant:16s} kernel {fast:12,.0f} steps/s   NumPy loop "
-                f"{slow:9,.0f} steps/s   ratio {fast / slow:7.1f}x",
-                flush=True,
-            )
-    bars_db = next(r for r in results if r["network"] == "bars" and r["variant"] == "db")
+            for engine in ENGINES:
+                steps_per_second(experiment, n_z, variant, 2, engine=engine, repeat=1)  # compile
+                fast = steps_per_second(experiment, n_z, variant, kernel_pres, engine=engine)
+                results.append(
+                    {
+                        "network": name,
+                        "variant": variant,
+                        "engine": engine,
+                        "kernel_steps_per_s": fast,
+                        "numpy_steps_per_s": slow,
+                        "speedup": fast / slow,
+                    }
+                )
+                print(
+                    f"{name:7s} {variant:16s} {engine:15s} kernel {fast:12,.0f} steps/s   "
+                    f"NumPy loop {slow:9,.0f} steps/s   ratio {fast / slow:7.1f}x",
+                    flush=True,
+                )
+    bars_db = next(
+        r
+        for r in results
+        if r["network"] == "bars" and r["variant"] == "db" and r["engine"] == ENGINES[0]
+    )
     paper_steps = 1_000_000 * 100
     print(
         f"paper-scale bars network (1e8 steps, db): "

@@ -18,6 +18,25 @@ simulations; ``tests/model/test_engine.py`` bounds its effect on weights and los
 
 Homeostasis and annealing are applied every step in both modes.
 
+How the spikes are drawn is a separate choice (``Params.engine``). The *per-step* mode
+tests every neuron in every step against a uniform number (Eq 2/11). The
+*spike-to-spike* mode (``skip=True``) visits only the steps in which some neuron may
+spike, exactly in distribution, by thinning. Between events a neuron's potential is a
+constant plus a term linear in the fade coefficient, a term geometric in the trace
+factor and a bias drifting linearly (homeostasis), over a ``sigma**2`` moving
+monotonically to its final value, so :func:`bound_probabilities` bounds its spike
+probability by ``q_j`` over a window of steps. Each step is then a *candidate* for
+neuron ``j`` with probability ``q_j``, independently: the next step with any candidate
+is a geometric draw with ``1 - prod_j (1 - q_j)``, its first candidate neuron a binary
+search in the cumulative probabilities, further candidates geometric skips over the
+neurons (thinned from ``max q``). A candidate spikes with probability ``sigmoid(u) /
+q_j`` from its true potential, so every neuron spikes in every step with probability
+``sigmoid(u)``, independently, as in the per-step mode. After a spike (which changes
+the potentials) the bounds are brought up to date; a neuron's bound is computed again
+only when it no longer holds or has become loose by a factor of about two. The per-step
+scalar work (loss, window sums, annealing) stays. Both modes draw from the kernel's own
+generator (:mod:`dbcode.model.prng`), and neither gives the other's spikes.
+
 Every function is compiled without ``fastmath`` and computes its sums in an order
 written out in the code (interleaved partial sums, see :func:`dbcode.model.fpmath.dot`), and
 the spike probability uses :func:`dbcode.model.fpmath.exp` rather than the C library: the
@@ -29,7 +48,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from dbcode.model.fpmath import dot, exp, exp_lower_bound, matvec
+from dbcode.model.fpmath import dot, exp, exp_lower_bound, log, matvec
+from dbcode.model.prng import geometric, uniform
 
 SB, DB, DB_SLOW, DB_SIM = 0, 1, 2, 3
 VARIANT_CODES = {"sb": SB, "db": DB, "db-slow": DB_SLOW, "db-simultaneous": DB_SIM}
@@ -39,6 +59,10 @@ R_F, R_D, R_W, R_B, R_FBAR, R_DECAY, R_SIGMA = range(7)
 # indices into the window sums: count, sums over steps of wA, a wA, wA^2 (rules driven
 # by z(t-1) = wA zA), of wB, a wB, wB^2 (rules driven by z(t) = wB zB) and of wA wB
 S_N, S_A1, S_AA, S_A2, S_B1, S_BA, S_B2, S_AB = range(8)
+# spike-to-spike mode: a neuron's probability bound is computed from its potential's
+# bound plus SLACK, and computed again when that bound rises above it or falls by more
+# than RETIGHTEN (a factor of about e**0.7 = 2 in probability)
+SLACK, RETIGHTEN = 0.05, 0.7
 
 
 @njit(cache=True, inline="always")
@@ -302,12 +326,121 @@ def _inhibition_of_base(variant, F, Dt, W, W3, z0, Wz0, c, Dz0):
 
 
 @njit(cache=True)
+def log1m(q):
+    """``log(1 - q)``, accurate also for tiny ``q`` (``log(u) (-q) / (u - 1)`` with
+    ``u = 1 - q`` rounded: Goldberg's correction)."""
+    u = 1.0 - q
+    if u == 1.0:
+        return -q
+    if u <= 0.0:
+        return -np.inf
+    return log(u) * (-q) / (u - 1.0)
+
+
+@njit(cache=True)
+def bound_probabilities(
+    Fxp,
+    Fdx,
+    Wz0,
+    c,
+    b,
+    w_now,
+    w_end,
+    a_now,
+    a_end,
+    n_ahead,
+    db,
+    s2_lo,
+    s2_hi,
+    bias_outside,
+    u_bound,
+    q,
+    cum,
+):
+    """Upper bounds ``q_j`` of every neuron's spike probability over a window of steps,
+    the cumulative candidate probabilities ``cum`` and ``(Q, q_max)``.
+
+    While nobody spikes, neuron ``j``'s potential over the window is the sum of a
+    constant (``F x_prev + c``), a term linear in the fade coefficient ``a`` (``a F
+    dx``), a term geometric in the trace factor ``w`` (``w W z0``), a bias that drifts
+    by ``db`` per step (homeostasis), all divided by a ``sigma**2`` that moves
+    monotonically towards its final value. Each term is monotonic in the step, so its
+    maximum over the window is at an end; their sum bounds the potential, and the
+    sigmoid of that bound (Eq 2) bounds the probability. ``w_end`` must not exceed the
+    true factor at the window's end and ``[s2_lo, s2_hi]`` must contain every
+    ``sigma**2`` of the window; the bound is widened by a relative ``1e-9`` against
+    rounding.
+
+    A neuron keeps its ``q_j`` from an earlier window while its potential's bound ``u``
+    over this window stays below the ``u_bound`` its ``q_j`` was computed from and
+    above ``u_bound - RETIGHTEN`` (start with ``u_bound = -inf``); otherwise ``q_j`` is
+    computed again from ``u + SLACK`` (the slack lets small increases, such as those of a
+    learning step, keep the bound). ``cum[j] = 1 - prod_{i<j} (1 - q_i)`` (computed
+    without cancellation) is the probability that one of the neurons before ``j`` is a
+    candidate.
+
+    Returns
+    -------
+    Q, q_max, n_new : float, float, int
+        ``cum[N_z]``, the largest ``q_j`` and how many bounds were computed again.
+    """
+    n_z = q.shape[0]
+    cum[0] = 0.0
+    q_max = 0.0
+    n_new = 0
+    drift = max(0.0, n_ahead * db)
+    for j in range(n_z):
+        fd = Fdx[j]
+        wz = Wz0[j]
+        top = Fxp[j] + c[j] + max(a_now * fd, a_end * fd) + max(w_now * wz, w_end * wz)
+        bj = b[j] + drift
+        if bias_outside:
+            u = top / (s2_lo if top >= 0.0 else s2_hi) + bj
+        else:
+            num = top + bj
+            u = num / (s2_lo if num >= 0.0 else s2_hi)
+        u += 1e-9 * (1.0 + abs(u))
+        if u > u_bound[j] or u < u_bound[j] - RETIGHTEN:
+            u_bound[j] = u + SLACK
+            q[j] = min(1.0, (1.0 + 1e-12) / (1.0 + exp(-u_bound[j])))
+            n_new += 1
+        qj = q[j]
+        cum[j + 1] = cum[j] + qj * (1.0 - cum[j])
+        if qj > q_max:
+            q_max = qj
+    return cum[n_z], q_max, n_new
+
+
+@njit(cache=True)
+def first_candidate(cum, v):
+    """The smallest ``j`` with ``cum[j + 1] > v`` (binary search; ``v < cum[-1]``)."""
+    lo, hi = 0, cum.shape[0] - 2
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cum[mid + 1] > v:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True, inline="always")
+def _log_spike(spike_log, diagnostics, t, j):
+    """Write spike ``(step, neuron)`` into the next row of ``spike_log`` while it lasts."""
+    row = diagnostics[3]
+    if row < spike_log.shape[0]:
+        spike_log[row, 0] = diagnostics[4] + t
+        spike_log[row, 1] = j
+    diagnostics[3] = row + 1
+
+
+@njit(cache=True)
 def run_presentations(
     variant,
     images,
     order,
     x_start,
-    uniforms,
+    rng,
     n_steps,
     n_fade,
     F,
@@ -325,6 +458,10 @@ def run_presentations(
     floor,
     bias_outside,
     exact,
+    skip,
+    horizon_steps,
+    diagnostics,
+    spike_log,
     loss_out,
     count_out,
     rec_s,
@@ -342,8 +479,9 @@ def run_presentations(
     images : (n_images, N_x) array; order : (n_pres,) int array
     x_start : (N_x,) array
         The image shown before the first presentation (the first fade starts there).
-    uniforms : (n_pres * n_steps, N_z) array
-        One uniform random number per step and neuron (spike if below ``sigmoid(u)``).
+    rng : (4,) uint64 array
+        State of the spiking noise's generator (:mod:`dbcode.model.prng`), advanced in
+        place, so that a run's noise does not depend on how it is cut into calls.
     n_steps, n_fade : int
         Steps per presentation and steps of the linear fade.
     F, Dt, W, W3, Fbar, b, z : arrays
@@ -356,6 +494,18 @@ def run_presentations(
     trace_decay, target, sigma2_final, floor : float
         ``exp(-dt/tau)``, ``rho dt``, final ``sigma^2``, floor of ``|F|``.
     bias_outside, exact : bool
+    skip : bool
+        Spike-to-spike mode (ignored with ``exact``): draw the next step in which a
+        neuron may spike by thinning instead of testing every neuron in every step.
+    horizon_steps : int
+        Longest window over which the spike-to-spike mode bounds the probabilities.
+    diagnostics : (5,) int array
+        Incremented in place: candidate neurons tested, probability bounds computed,
+        candidates whose true probability exceeded their bound (must stay 0), spikes
+        (the index of the next row of ``spike_log``) and steps run.
+    spike_log : (n_log, 2) int array
+        Step (counted over all calls that share ``diagnostics``) and neuron of the
+        first ``n_log`` spikes (``n_log`` may be 0).
     loss_out : (n_pres,) array
         Mean decoder loss (Eq 1) per presentation.
     count_out : (n_pres, N_z) int array
@@ -397,6 +547,35 @@ def run_presentations(
     # the event-driven mode a spike needs one flush instead of two
     split = not exact and variant <= DB
     t = 0
+    # spike-to-spike mode: bounds q of the spike probabilities over a window of steps,
+    # their cumulative candidate probabilities, the neurons that spiked in the last step
+    use_skip = skip and not exact
+    db = eta_b * target  # homeostatic drift of every bias per step without a spike
+    b_lag = 0.0  # steps whose drift is not yet added to b (spike-to-spike mode)
+    q, cum, u_bound = np.zeros(n_z), np.zeros(n_z + 1), np.full(n_z, -np.inf)
+    window = horizon_steps
+    # with frozen weights (a test evaluation) a spike moves the inhibitory drive by a
+    # column of W: frozen_inhibition[k] = W[:, k] (W = -F D for analytic DB)
+    frozen_inhibition = np.zeros((n_z, n_z)) if not learning else np.zeros((1, 1))
+    if not learning:
+        for k in range(n_z):
+            for j in range(n_z):
+                if variant == SB:
+                    frozen_inhibition[k, j] = W[j, k]
+                elif variant == DB:
+                    frozen_inhibition[k, j] = -dot(F[j], Dt[k])
+                else:
+                    acc = 0.0
+                    for i in range(n_x):
+                        acc += W3[j, i, k]
+                    frozen_inhibition[k, j] = acc
+    fired = np.zeros(n_z, dtype=np.int64)
+    n_fired = 0
+    lam_pow = np.ones(horizon_steps + 1)
+    for n in range(1, horizon_steps + 1):
+        lam_pow[n] = lam_pow[n - 1] * lam
+    sigma_final = np.sqrt(sigma2_final)
+    Q, q_max, log_fail, log_qmax = 0.0, 0.0, 0.0, 0.0
 
     for p in range(order.shape[0]):
         x_new = images[order[p]]
@@ -416,28 +595,121 @@ def run_presentations(
         w = 1.0  # z(t-1) = w z0 within the current window
         sums[:] = 0.0
         loss_sum = 0.0
+        # bounds start afresh with every presentation, so that a run's spikes do not
+        # depend on where it is cut into kernel calls
+        valid, horizon, next_cand = False, -1, 0.0
+        u_bound[:] = -np.inf
         for k in range(n_steps):
             a = 1.0 if n_fade == 0 else min(1.0, (k + 1.0) / n_fade)
             inv_s2 = 1.0 / (sigma * sigma)
             any_spike = False
-            for j in range(n_z):
-                exc = Fxp[j] + a * Fdx[j]
-                inh = w * Wz0[j] + c[j]
-                if bias_outside:
-                    u = (exc + inh) * inv_s2 + b[j]
+            per_step = not use_skip or t < n_rec
+            if not per_step and (not valid or k > horizon):
+                if eta_sigma != 0.0 and eta_sigma * (sigma_final + sigma) >= 0.5 * sigma:
+                    per_step = True  # annealing might overshoot: no monotonic bound
                 else:
-                    u = (exc + inh + b[j]) * inv_s2
-                if spikes(u, uniforms[t, j]):
-                    spike[j] = 1.0
-                    any_spike = True
-                    count_out[p, j] += 1
+                    if b_lag > 0.0:
+                        for j in range(n_z):
+                            b[j] += b_lag * db
+                        b_lag = 0.0
+                    if k > horizon:  # a new window; else the rest of the current one
+                        horizon = min(n_steps - 1, k + window)
+                    n_ahead = horizon - k
+                    a_end = 1.0 if n_fade == 0 else min(1.0, (horizon + 1.0) / n_fade)
+                    s2 = sigma * sigma
+                    s2_lo, s2_hi = s2, s2
+                    if eta_sigma != 0.0:
+                        s2_lo = min(s2, sigma2_final) * (1.0 - 1e-12)
+                        s2_hi = max(s2, sigma2_final) * (1.0 + 1e-12)
+                    Q, q_max, n_new = bound_probabilities(
+                        Fxp,
+                        Fdx,
+                        Wz0,
+                        c,
+                        b,
+                        w,
+                        w * lam_pow[n_ahead] * (1.0 - 1e-12),
+                        a,
+                        a_end,
+                        n_ahead,
+                        db,
+                        s2_lo,
+                        s2_hi,
+                        bias_outside,
+                        u_bound,
+                        q,
+                        cum,
+                    )
+                    log_fail, log_qmax = log1m(Q), log1m(q_max)
+                    next_cand = k + geometric(rng, log_fail)
+                    valid = True
+                    diagnostics[1] += n_new
+            for i in range(n_fired):
+                spike[fired[i]] = 0.0
+            n_fired = 0
+            if per_step:
+                if b_lag > 0.0:
+                    for j in range(n_z):
+                        b[j] += b_lag * db
+                    b_lag = 0.0
+                valid = False
+                for j in range(n_z):
+                    exc = Fxp[j] + a * Fdx[j]
+                    inh = w * Wz0[j] + c[j]
+                    if bias_outside:
+                        u = (exc + inh) * inv_s2 + b[j]
+                    else:
+                        u = (exc + inh + b[j]) * inv_s2
+                    if spikes(u, uniform(rng)):
+                        spike[j] = 1.0
+                        fired[n_fired] = j
+                        n_fired += 1
+                        any_spike = True
+                        count_out[p, j] += 1
+                        _log_spike(spike_log, diagnostics, t, j)
+                    if t < n_rec:
+                        rec_s[t, j] = spike[j]
+                        rec_exc[t, j] = exc
+                        rec_inh[t, j] = inh
+                        rec_u[t, j] = u
+            elif k == next_cand:
+                # the candidates of this step: the first by its cumulative probability,
+                # the others independently with q_j (proposed with q_max, thinned)
+                j = first_candidate(cum, uniform(rng) * Q)
+                while j < n_z:
+                    diagnostics[0] += 1
+                    exc = Fxp[j] + a * Fdx[j]
+                    inh = w * Wz0[j] + c[j]
+                    bj = b[j] + b_lag * db
+                    if bias_outside:
+                        u = (exc + inh) * inv_s2 + bj
+                    else:
+                        u = (exc + inh + bj) * inv_s2
+                    ratio = q[j] * (1.0 + exp(-u))  # q_j / sigmoid(u)
+                    if ratio < 1.0:
+                        diagnostics[2] += 1
+                    if uniform(rng) * ratio < 1.0:  # spike with probability sigmoid(u)/q_j
+                        spike[j] = 1.0
+                        fired[n_fired] = j
+                        n_fired += 1
+                        any_spike = True
+                        count_out[p, j] += 1
+                        _log_spike(spike_log, diagnostics, t, j)
+                    nxt = j + 1
+                    while nxt < n_z:
+                        gap = geometric(rng, log_qmax)
+                        if nxt + gap >= n_z:
+                            nxt = n_z
+                            break
+                        nxt += int(gap)
+                        if uniform(rng) * q_max < q[nxt]:
+                            break
+                        nxt += 1
+                    j = nxt
+                if any_spike:
+                    valid = False
                 else:
-                    spike[j] = 0.0
-                if t < n_rec:
-                    rec_s[t, j] = spike[j]
-                    rec_exc[t, j] = exc
-                    rec_inh[t, j] = inh
-                    rec_u[t, j] = u
+                    next_cand = k + 1.0 + geometric(rng, log_fail)
             if any_spike and learning and split:
                 # step t's z(t-1)-driven updates close the old window (base z0); its
                 # z(t)-driven updates open the next one, whose base is z(t) itself
@@ -445,11 +717,11 @@ def run_presentations(
                 sums[S_AA] += a * w
                 sums[S_A2] += w * w
                 _flush(variant, z0, z0, sums, inputs, weights, rates, floor, base, work)
+                _advance_base(variant, z0, lam * w, spike, weights, rates, Wz0, c, Dz0, Fz0, work)
                 sums[:] = 0.0
                 sums[S_B1] = 1.0
                 sums[S_BA] = a
                 sums[S_B2] = 1.0
-                _advance_base(variant, z0, lam * w, spike, weights, rates, Wz0, c, Dz0, Fz0, work)
                 w = 1.0
                 qp = dot(xp, Dz0)
                 qd = dot(dx, Dz0)
@@ -463,7 +735,16 @@ def run_presentations(
                     zA[j] = w * z0[j]
                     zB[j] = lam * zA[j] + spike[j]
                 # the loss of this step uses z(t) and the decoder before its update
-                _decode(Dt, zB, Dz)
+                lw = lam * w
+                if learning:
+                    _decode(Dt, zB, Dz)
+                else:  # frozen weights: D z(t) = lam w D z0 + the columns of the spikes
+                    for i in range(n_x):
+                        Dz[i] = lw * Dz0[i]
+                    for f in range(n_fired):
+                        row = Dt[fired[f]]
+                        for i in range(n_x):
+                            Dz[i] += row[i]
                 for i in range(n_x):
                     resid[i] = xp[i] + a * dx[i] - Dz[i]
                 loss_sum += dot(resid, resid) * inv_2nx
@@ -479,7 +760,24 @@ def run_presentations(
                     z0[j] = zB[j]
                 w = 1.0
                 if learning or any_spike:
-                    _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0)
+                    if learning:
+                        _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0)
+                    else:  # the products move with the spikes' columns; c stays
+                        for i in range(n_x):
+                            Dz0[i] = Dz[i]
+                        for j in range(n_z):
+                            Wz0[j] *= lw
+                        if variant == DB:
+                            for i in range(n_x):
+                                Fz0[i] *= lw
+                        for f in range(n_fired):
+                            k_f = fired[f]
+                            col = frozen_inhibition[k_f]
+                            for j in range(n_z):
+                                Wz0[j] += col[j]
+                            if variant == DB:
+                                for i in range(n_x):
+                                    Fz0[i] += F[k_f, i]
                     qp = dot(xp, Dz0)
                     qd = dot(dx, Dz0)
                     rr = dot(Dz0, Dz0)
@@ -503,8 +801,16 @@ def run_presentations(
                 for j in range(n_z):
                     rec_z[t, j] = w * z0[j]
             if eta_b != 0.0:
-                for j in range(n_z):
-                    b[j] += eta_b * (target - spike[j])
+                if per_step:
+                    for j in range(n_z):
+                        b[j] += eta_b * (target - spike[j])
+                elif any_spike:
+                    lagged = (b_lag + 1.0) * db
+                    for j in range(n_z):
+                        b[j] += lagged - eta_b * spike[j]
+                    b_lag = 0.0
+                else:
+                    b_lag += 1.0
             if eta_sigma != 0.0:
                 sigma += eta_sigma * (sigma2_final - sigma * sigma) / sigma
             t += 1
@@ -513,9 +819,12 @@ def run_presentations(
             sums[:] = 0.0
         for j in range(n_z):
             z0[j] = w * z0[j]
+            b[j] += b_lag * db
+        b_lag = 0.0
         loss_out[p] = loss_sum / n_steps
         for i in range(n_x):
             xp[i] = x_new[i]
     for j in range(n_z):
         z[j] = z0[j]
     sigma_box[0] = sigma
+    diagnostics[4] += t

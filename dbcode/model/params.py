@@ -16,6 +16,13 @@ dendritic implementations of the SI (slow feed-forward adaptation, simultaneous)
 
 DENDRITIC_VARIANTS = ("db-slow", "db-simultaneous")
 INITS = ("zero", "small", "mnist")
+ENGINES = ("spike-to-spike", "per-step")
+"""How the kernel draws the spikes: ``"spike-to-spike"`` jumps from one step in which a
+neuron may spike to the next by thinning (exact in distribution, see
+:mod:`dbcode.model.kernels`); ``"per-step"`` tests every neuron in every step. Each
+preset takes the faster one as measured by ``benchmarks/bench_kernels.py``: per-step for
+the small networks (bars, MNIST: 9 or 16 neurons), spike-to-spike for the natural-image
+and delay networks (100-200 neurons)."""
 
 
 class ParameterError(ValueError):
@@ -62,6 +69,9 @@ class Params:
     bias_outside : bool
         Place the homeostatic bias outside the ``1/sigma**2`` bracket
         (``u = (Fx + Wz + c)/sigma**2 + b``) as in the natural-image runs.
+    engine : {"spike-to-spike", "per-step"}
+        How the kernel draws the spikes (see :data:`ENGINES`); both give the same
+        statistics, not the same spikes.
     init : {"zero", "small", "mnist"}
         Initial weights: all zero; small positive input weights (needed by the
         explicit dendritic variants, which divide by ``F``); or the published MNIST
@@ -103,6 +113,7 @@ class Params:
     eta_W_late: float | None = None
     eta_b_late: float | None = None
     bias_outside: bool = False
+    engine: str = "per-step"
     init: str = "zero"
     n_presentations: int = 10_000
     phases: tuple = ()
@@ -149,6 +160,8 @@ class Params:
             )
         if self.init not in INITS:
             raise ParameterError(f"unknown init {self.init!r}; choose one of {INITS}")
+        if self.engine not in ENGINES:
+            raise ParameterError(f"unknown engine {self.engine!r}; choose one of {ENGINES}")
         if not isinstance(self.n_z, int) or self.n_z < 1:
             raise ParameterError(f"n_z must be a positive integer, got {self.n_z!r}")
         positive = ("dt", "tau", "t_present", "rho", "sigma_init", "sigma2_final")
@@ -243,7 +256,7 @@ _SCENES = Params(
     eta_F=4e-5, eta_D=4e-5, eta_W=1e-4, eta_b=6e-3, late_after=2 / 15,
     eta_F_late=3e-5, eta_D_late=3e-5, eta_W_late=7e-5, eta_b_late=4e-3,
     bias_outside=True, n_presentations=1_500_000, n_train=20_000, n_test=1_000,
-    n_evals=15, n_test_eval=300,
+    n_evals=15, n_test_eval=300, engine="spike-to-spike",
 )
 
 _DELAYS = _SCENES.replace(n_z=200, rho=5.0)

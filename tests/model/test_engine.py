@@ -7,10 +7,16 @@ import pytest
 from dbcode.analysis import theory as em
 from dbcode.analysis.features import distinct_features
 from dbcode.data.bars import bar_templates, load_bars
-from dbcode.model import rules
+from dbcode.model import prng, rules
 from dbcode.model.params import VARIANTS, preset
 from dbcode.model.rules import NetworkState, Rates, initial_state, simulate_reference
-from dbcode.model.simulate import evaluate, run_segment, train
+from dbcode.model.simulate import evaluate, noise_state, run_segment, train
+
+
+def kernel_uniforms(seed, n_steps, n_z):
+    """The uniforms the per-step kernel draws from the noise of ``seed``: ``n_z`` per
+    step, neuron by neuron."""
+    return prng.uniforms(noise_state(seed).copy(), n_steps * n_z).reshape(n_steps, n_z)
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +25,7 @@ def bars():
 
 
 def _pair(variant, eta_scale=1.0, **kw):
-    p = preset("bars", "ci", variant=variant, **kw)
+    p = preset("bars", "ci", variant=variant, engine="per-step", **kw)
     p = p.replace(
         eta_F=p.eta_F * eta_scale,
         eta_D=p.eta_D * eta_scale,
@@ -45,10 +51,10 @@ def test_exact_kernel_matches_reference(variant, bars):
     fast = ref.copy()
     rng = np.random.default_rng(2)
     order = rng.integers(len(bars.train), size=30)
-    uniforms = rng.random((30 * p.steps_per_presentation, p.n_z))
+    uniforms = kernel_uniforms(7, 30 * p.steps_per_presentation, p.n_z)
     rates = Rates.of(p)
     spikes, losses = simulate_reference(p, ref, bars.train, order, bars.train[0], uniforms, rates)
-    seg = run_segment(fast, p, bars.train, order, bars.train[0], uniforms, rates, exact=True)
+    seg = run_segment(fast, p, bars.train, order, bars.train[0], 7, rates, exact=True)
 
     assert spikes.sum() > 300
     np.testing.assert_array_equal(spikes.reshape(30, -1, p.n_z).sum(axis=1), seg.counts)
@@ -69,11 +75,8 @@ def test_event_driven_updates_close_to_exact_at_paper_rates(variant, bars):
     event_state = exact_state.copy()
     rng = np.random.default_rng(3)
     order = rng.integers(len(bars.train), size=20)
-    uniforms = rng.random((20 * p.steps_per_presentation, p.n_z))
-    a = run_segment(
-        exact_state, p, bars.train, order, bars.train[0], uniforms, Rates.of(p), exact=True
-    )
-    b = run_segment(event_state, p, bars.train, order, bars.train[0], uniforms, Rates.of(p))
+    a = run_segment(exact_state, p, bars.train, order, bars.train[0], 8, Rates.of(p), exact=True)
+    b = run_segment(event_state, p, bars.train, order, bars.train[0], 8, Rates.of(p))
     assert np.mean(a.counts != b.counts) < 0.01
     for name in ("F", "D"):
         x, y = getattr(exact_state, name), getattr(event_state, name)
@@ -86,7 +89,9 @@ def test_event_driven_final_loss_close_to_exact(bars):
     (mean of four seeds and of the last three evaluations) by less than 10 %, for SB and
     DB; single runs differ by 10-15 % from seed to seed, so this resolves a bias."""
     for variant in ("sb", "db"):
-        p = preset("bars", "ci", variant=variant, n_presentations=8_000, n_evals=4)
+        p = preset(
+            "bars", "ci", variant=variant, engine="per-step", n_presentations=8_000, n_evals=4
+        )
         losses = {
             exact: np.mean(
                 [

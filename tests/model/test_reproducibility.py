@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dbcode.core.cpuenv import baseline_library_environment, emulated_cpu_environment
-from dbcode.model.params import VARIANTS
+from dbcode.model.params import ENGINES, VARIANTS
 
 COMMITTED = Path(__file__).with_name("fingerprint.json")
 
@@ -87,7 +87,9 @@ def test_every_rule_gives_the_same_bits_on_another_cpu(two_cpus):
     host, other = two_cpus
     for experiment in ("bars", "mnist"):
         assert {f"{experiment}/{v}" for v in VARIANTS} <= set(host["fingerprint"])
-    assert len(host["fingerprint"]) == 17
+    for engine in ENGINES:
+        assert {f"bars/{v}/{engine}" for v in VARIANTS} <= set(host["fingerprint"])
+    assert len(host["fingerprint"]) == 25
     assert _differences(host["fingerprint"], other["fingerprint"]) == []
 
 
