@@ -297,6 +297,57 @@ def plot_loss_curves(results: dict, params: Params, rules=("sb", "db"), ax=None)
     return ax.figure
 
 
+def paper_curves(summary: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{rule: (eval_at, test losses (seeds x evaluations))}`` of the finished,
+    non-diverged networks of a paper-scale ``fig3c`` record."""
+    out = {}
+    for rule in ("sb", "db"):
+        rows = [r for r in summary["networks"] if r["variant"] == rule and not r["diverged"]]
+        if rows:
+            out[rule] = (np.array(rows[0]["eval_at"]), np.array([r["test_loss"] for r in rows]))
+    return out
+
+
+def paper_key_numbers(summary: dict) -> dict:
+    """Key numbers of the paper-scale Fig 3C record: the last test loss of SB and DB
+    (mean over the seeds), their ratio, the seeds and the diverged networks."""
+    curves = paper_curves(summary)
+    numbers = {
+        f"last_loss_{rule}": float(losses[:, -1].mean()) for rule, (_, losses) in curves.items()
+    }
+    if {"last_loss_sb", "last_loss_db"} <= set(numbers):
+        numbers["loss_ratio_sb_db"] = numbers["last_loss_sb"] / numbers["last_loss_db"]
+    numbers["n_networks"] = len(summary["networks"])
+    numbers["n_diverged"] = sum(bool(r["diverged"]) for r in summary["networks"])
+    return numbers
+
+
+def plot_paper_scale(summary: dict, results: dict, params: Params) -> plt.Figure:
+    """Fig 3C at the paper's scale (left: mean and range over the seeds of the committed
+    record) beside the CI scale (right, as in the figure above), on a shared loss axis;
+    dotted lines mark the phases of each protocol."""
+    fig, (ax_paper, ax_ci) = plt.subplots(
+        1, 2, figsize=(9, 3.5), sharey=True, gridspec_kw={"width_ratios": [3, 2]}
+    )
+    for rule, (x, losses) in paper_curves(summary).items():
+        label = f"{LABELS[rule]} ({len(losses)} seeds)"
+        ax_paper.plot(x, losses.mean(axis=0), color=COLORS[rule], lw=1.8, label=label)
+        ax_paper.fill_between(
+            x, losses.min(axis=0), losses.max(axis=0), color=COLORS[rule], alpha=0.25, lw=0
+        )
+    _phase_marks(ax_paper, network_job("sb", "paper", 0).params)
+    ax_paper.set_yscale("log")
+    ax_paper.set_xlabel("training presentations")
+    ax_paper.set_ylabel("test loss $L$")
+    ax_paper.set_title("paper scale", fontsize=9)
+    ax_paper.legend(fontsize=8)
+    plot_loss_curves(results, params, ax=ax_ci)
+    ax_ci.set_ylabel("")
+    ax_ci.set_title("CI scale", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def plot_weights(axes_row, F, match, title):
     """Weight vectors (rows of ``F``) as 16 x 16 images, titled by best digit class."""
     for j, ax in enumerate(axes_row):

@@ -77,3 +77,30 @@ def test_explorer_trains_a_short_network(tmp_path, monkeypatch):
     monkeypatch.setenv("DBCODE_CACHE", str(tmp_path))
     fig = mx.explore("sb", n_z=4, beta=0.1, seed=0)
     assert len(fig.axes) == 5
+
+
+def test_paper_key_numbers_leave_out_diverged_networks():
+    from dbcode.chapters import mnist as mx
+
+    def row(variant, seed, losses, diverged=False):
+        return {
+            "variant": variant,
+            "seed": seed,
+            "diverged": diverged,
+            "eval_at": [0, 10, 20],
+            "test_loss": losses,
+        }
+
+    summary = {
+        "networks": [
+            row("sb", 0, [0.1, 0.05, 0.02]),
+            row("sb", 1, [0.1, 0.05, 0.04]),
+            row("db", 0, [0.1, 0.04, 0.01]),
+            row("db", 1, [0.1, None, None], diverged=True),
+        ]
+    }
+    k = mx.paper_key_numbers(summary)
+    assert k["last_loss_sb"] == pytest.approx(0.03)
+    assert k["last_loss_db"] == pytest.approx(0.01)
+    assert k["loss_ratio_sb_db"] == pytest.approx(3.0)
+    assert (k["n_networks"], k["n_diverged"]) == (4, 1)

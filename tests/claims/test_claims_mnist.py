@@ -45,3 +45,17 @@ def test_c4_dendritic_variants_reach_analytic_db(variant):
     k = key_numbers("figS2")
     ratio = k[f"last_loss_{variant}"] / k["last_loss_db"]
     assert abs(ratio - 1) <= 0.25, f"{variant}/DB analytic = {ratio:.3f}"
+
+
+def test_c3_at_the_paper_scale_sb_and_db_reach_the_same_loss():
+    """C3 against the committed paper-scale record (results/paper/fig3c.json), as the
+    chapter shows it (figure ``fig3c_paper``): at least three seeds of each rule, none
+    diverged, last losses within 20 % of each other."""
+    from dbcode.run.records import load_summary
+
+    if load_summary("fig3c", "paper") is None:
+        pytest.skip("no paper-scale record results/paper/fig3c.json in this copy")
+    k = key_numbers("fig3c_paper")
+    assert k["n_networks"] >= 6 and k["n_diverged"] == 0
+    sb, db = k["last_loss_sb"], k["last_loss_db"]
+    assert max(sb, db) / min(sb, db) <= 1.2, f"SB {sb:.4f} vs DB {db:.4f}"
