@@ -50,9 +50,18 @@ def test_c7_db_stays_well_below_the_baseline_and_degrades_gently():
 
 
 def test_c7_collapsed_sb_neurons_are_alike_and_db_neurons_are_not():
+    """At the longest delay SB's neurons are alike and DB's are not: SB's mean weight
+    similarity exceeds DB's by more than four seed-to-seed standard deviations of SB's
+    (measured over the CI seeds of figures/tolerances.json, where it ranges about
+    0.6-0.86), and DB's stays below 0.2."""
+    import json
+    from pathlib import Path
+
     k = key_numbers("figS7")
     assert k["delay"] == key_numbers("fig6a")["longest_delay"]
-    assert k["similarity_sb"] > 0.7
+    measured = json.loads((Path(__file__).parents[2] / "figures" / "tolerances.json").read_text())
+    sd_sb = measured["numbers"]["figS7"]["similarity_sb"]["sd"]
+    assert k["similarity_sb"] - k["similarity_db"] > 4 * sd_sb, (k, sd_sb)
     assert k["similarity_db"] < 0.2
     assert key_numbers("fig6a")["similarity_db_max"] < 0.2
 
