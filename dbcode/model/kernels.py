@@ -101,7 +101,7 @@ def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work)
     """Apply the summed updates of a window (or of one step) with frozen weights.
 
     ``inputs = (xp, dx, gram)``, ``weights = (F, Dt, W, W3, Fbar)``, ``products = (Dz,
-    Fz, Fxp, Fdx, WzA)`` and ``work = (work_r, work_v, work_drive, work_zx)`` travel as
+    Fz, Fxp, Fdx, WzA)`` and ``work = (work_r, work_v, work_drive, work_zx, work_idx)`` travel as
     tuples (unpacked at no cost in compiled code).
 
     Over the window the input is ``xp + a dx``, ``z(t-1) = wA zA`` and ``z(t) = wB zB``;
@@ -120,7 +120,7 @@ def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work)
     xp, dx, gram = inputs
     F, Dt, W, W3, Fbar = weights
     Dz, Fz, Fxp, Fdx, WzA = products
-    work_r, work_v, work_drive, work_zx = work
+    work_r, work_v, work_drive, work_zx, work_idx = work
     n_z, n_x = F.shape
     n, a1, aa, a2, b1, ba, b2, ab = (
         sums[S_N],
@@ -153,11 +153,24 @@ def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work)
     if variant == SB:
         # Eq 4/16 with ubar = F x + W z(t-1), from the weights before this update
         if eta_W != 0.0:
+            n_active = 0  # the columns of the non-zero traces (the others do not change)
+            for k in range(n_z):
+                if zA[k] != 0.0:
+                    work_idx[n_active] = k
+                    n_active += 1
+            # indexed access does not vectorise: worth it only for few non-zero traces
+            sparse = 4 * n_active < n_z
             for j in range(n_z):
                 drive = eta_W * (a1 * Fxp[j] + aa * Fdx[j] + a2 * WzA[j])
                 work_drive[j] = drive
-                for k in range(n_z):
-                    W[j, k] -= drive * zA[k]
+                row = W[j]
+                if sparse:
+                    for m in range(n_active):
+                        k = work_idx[m]
+                        row[k] -= drive * zA[k]
+                else:
+                    for k in range(n_z):
+                        row[k] -= drive * zA[k]
         # Eq 6/15: dF_ji = eta_F (x_i z_j - F_ji z_j^2)
         if eta_F != 0.0:
             rx = work_v  # sum over the window of x weighted by z(t)
@@ -256,14 +269,16 @@ def _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0):
 
 
 @njit(cache=True)
-def _advance_base(variant, z0, lw, spike, weights, rates, Wz0, c, Dz0, Fz0, work):
+def _advance_base(variant, z0, lw, spike, weights, rates, Wz0, c, Dz0, Fz0, work, trace_floor):
     """After a window flush with base ``z0`` (``zA = zB = z0``), move the base to
     ``z0' = lw z0 + s`` and update the cached products without full matrix products:
     ``D' z0' = lw (D z0 + r |z0|^2) + sum_k s_k D'[:, k]`` with the low-rank factor ``r``
-    of the decoder update, and likewise ``F'^T z0'`` (DB) and ``W' z0'`` (SB). Analytic
-    DB's inhibition ``-F' D' z0'`` and its diagonal still need one pass over ``F``."""
+    of the decoder update, and likewise ``F'^T z0'`` (DB) and ``W' z0'`` (SB). Traces
+    that fall below ``trace_floor`` are cut to zero and their remainders taken out of
+    the products. Analytic DB's inhibition ``-F' D' z0'`` still needs one pass over
+    ``F``; its diagonal changes only in the rows of the window's non-zero traces."""
     F, Dt, W, W3, _ = weights
-    work_r, work_v, work_drive, _ = work
+    work_r, work_v, work_drive, _, _ = work
     n_z, n_x = F.shape
     zz = dot(z0, z0)
     for i in range(n_x):
@@ -272,6 +287,9 @@ def _advance_base(variant, z0, lw, spike, weights, rates, Wz0, c, Dz0, Fz0, work
         g = rates[R_F] * zz
         for i in range(n_x):
             Fz0[i] = lw * (Fz0[i] + (g * work_v[i] if g != 0.0 else 0.0))
+        for j in range(n_z):  # W_jj = -F_j . D_j moved only where the flush moved F_j, D_j
+            if z0[j] != 0.0:
+                c[j] = -dot(F[j], Dt[j]) / 4.0
     elif variant == SB:
         if rates[R_W] != 0.0:
             for j in range(n_z):
@@ -280,20 +298,33 @@ def _advance_base(variant, z0, lw, spike, weights, rates, Wz0, c, Dz0, Fz0, work
             for j in range(n_z):
                 Wz0[j] = lw * Wz0[j]
     for k in range(n_z):
-        z0[k] = lw * z0[k] + spike[k]
-        if spike[k] == 0.0:
-            continue
-        for i in range(n_x):
-            Dz0[i] += Dt[k, i]
-        if variant == DB:
+        zk = lw * z0[k] + spike[k]
+        z0[k] = zk
+        if spike[k] != 0.0:
             for i in range(n_x):
-                Fz0[i] += F[k, i]
-        elif variant == SB:
-            for j in range(n_z):
-                Wz0[j] += W[j, k]
+                Dz0[i] += Dt[k, i]
+            if variant == DB:
+                for i in range(n_x):
+                    Fz0[i] += F[k, i]
+            elif variant == SB:
+                for j in range(n_z):
+                    Wz0[j] += W[j, k]
+        elif zk != 0.0 and zk < trace_floor:
+            z0[k] = 0.0
+            for i in range(n_x):
+                Dz0[i] -= zk * Dt[k, i]
+            if variant == DB:
+                for i in range(n_x):
+                    Fz0[i] -= zk * F[k, i]
+            elif variant == SB:
+                for j in range(n_z):
+                    Wz0[j] -= zk * W[j, k]
     if variant == SB:
         for j in range(n_z):
             c[j] = W[j, j] / 4.0
+    elif variant == DB:
+        for j in range(n_z):
+            Wz0[j] = -dot(F[j], Dz0)
     else:
         _inhibition_of_base(variant, F, Dt, W, W3, z0, Wz0, c, Dz0)
 
@@ -453,6 +484,7 @@ def run_presentations(
     sigma_box,
     rates,
     trace_decay,
+    trace_floor,
     target,
     sigma2_final,
     floor,
@@ -491,8 +523,10 @@ def run_presentations(
         ``sigma``, updated in place.
     rates : (7,) array
         Per-step rates (see ``R_*``); all zero for a test evaluation.
-    trace_decay, target, sigma2_final, floor : float
-        ``exp(-dt/tau)``, ``rho dt``, final ``sigma^2``, floor of ``|F|``.
+    trace_decay, trace_floor, target, sigma2_final, floor : float
+        ``exp(-dt/tau)``, the value below which a trace is cut to zero (0: never; see
+        :func:`dbcode.model.rules.trace_threshold`), ``rho dt``, final ``sigma^2``,
+        floor of ``|F|``.
     bias_outside, exact : bool
     skip : bool
         Spike-to-spike mode (ignored with ``exact``): draw the next step in which a
@@ -537,11 +571,14 @@ def run_presentations(
     dx, Dz0, Dz, resid = np.zeros(n_x), np.zeros(n_x), np.zeros(n_x), np.zeros(n_x)
     Fz0, Fz, work_v, work_r = np.zeros(n_x), np.zeros(n_x), np.zeros(n_x), np.zeros(n_x)
     work_zx = np.zeros((n_z, n_x)) if variant >= DB_SLOW else np.zeros((1, 1))
+    work_idx = np.zeros(n_z, dtype=np.int64)
+    # traces cut to zero in a step (neuron, value before the cut)
+    cut_idx, cut_val = np.zeros(n_z, dtype=np.int64), np.zeros(n_z)
     inputs = (xp, dx, gram)
     weights = (F, Dt, W, W3, Fbar)
     base = (Dz0, Fz0, Fxp, Fdx, Wz0)  # products with the base traces z0 of a window
     step = (Dz, Fz, Fxp, Fdx, WzA)  # products with the traces of one step
-    work = (work_r, work_v, work_drive, work_zx)
+    work = (work_r, work_v, work_drive, work_zx, work_idx)
     sigma = sigma_box[0]
     # SB and DB have no update driven by both z(t-1) and z(t) of the same step, so in
     # the event-driven mode a spike needs one flush instead of two
@@ -717,7 +754,9 @@ def run_presentations(
                 sums[S_AA] += a * w
                 sums[S_A2] += w * w
                 _flush(variant, z0, z0, sums, inputs, weights, rates, floor, base, work)
-                _advance_base(variant, z0, lam * w, spike, weights, rates, Wz0, c, Dz0, Fz0, work)
+                _advance_base(
+                    variant, z0, lam * w, spike, weights, rates, Wz0, c, Dz0, Fz0, work, trace_floor
+                )
                 sums[:] = 0.0
                 sums[S_B1] = 1.0
                 sums[S_BA] = a
@@ -727,13 +766,20 @@ def run_presentations(
                 qd = dot(dx, Dz0)
                 rr = dot(Dz0, Dz0)
                 loss_sum += (pp + 2.0 * a * pd + a * a * dd - 2.0 * (qp + a * qd) + rr) * inv_2nx
-            elif any_spike or (exact and learning):
+            elif any_spike or (exact and (learning or trace_floor > 0.0)):
                 if sums[S_N] > 0.0:
                     _flush(variant, z0, z0, sums, inputs, weights, rates, floor, base, work)
                     sums[:] = 0.0
+                n_cut = 0
                 for j in range(n_z):
                     zA[j] = w * z0[j]
-                    zB[j] = lam * zA[j] + spike[j]
+                    zj = lam * zA[j] + spike[j]
+                    if zj != 0.0 and zj < trace_floor:
+                        cut_idx[n_cut] = j
+                        cut_val[n_cut] = zj
+                        n_cut += 1
+                        zj = 0.0
+                    zB[j] = zj
                 # the loss of this step uses z(t) and the decoder before its update
                 lw = lam * w
                 if learning:
@@ -745,6 +791,10 @@ def run_presentations(
                         row = Dt[fired[f]]
                         for i in range(n_x):
                             Dz[i] += row[i]
+                    for f in range(n_cut):
+                        row = Dt[cut_idx[f]]
+                        for i in range(n_x):
+                            Dz[i] -= cut_val[f] * row[i]
                 for i in range(n_x):
                     resid[i] = xp[i] + a * dx[i] - Dz[i]
                 loss_sum += dot(resid, resid) * inv_2nx
@@ -759,28 +809,35 @@ def run_presentations(
                 for j in range(n_z):
                     z0[j] = zB[j]
                 w = 1.0
-                if learning or any_spike:
-                    if learning:
-                        _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0)
-                    else:  # the products move with the spikes' columns; c stays
+                if learning:
+                    _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0)
+                else:  # the products move with the columns of spikes and cuts; c stays
+                    for i in range(n_x):
+                        Dz0[i] = Dz[i]
+                    for j in range(n_z):
+                        Wz0[j] *= lw
+                    if variant == DB:
                         for i in range(n_x):
-                            Dz0[i] = Dz[i]
+                            Fz0[i] *= lw
+                    for f in range(n_fired):
+                        k_f = fired[f]
+                        col = frozen_inhibition[k_f]
                         for j in range(n_z):
-                            Wz0[j] *= lw
+                            Wz0[j] += col[j]
                         if variant == DB:
                             for i in range(n_x):
-                                Fz0[i] *= lw
-                        for f in range(n_fired):
-                            k_f = fired[f]
-                            col = frozen_inhibition[k_f]
-                            for j in range(n_z):
-                                Wz0[j] += col[j]
-                            if variant == DB:
-                                for i in range(n_x):
-                                    Fz0[i] += F[k_f, i]
-                    qp = dot(xp, Dz0)
-                    qd = dot(dx, Dz0)
-                    rr = dot(Dz0, Dz0)
+                                Fz0[i] += F[k_f, i]
+                    for f in range(n_cut):
+                        k_f, v = cut_idx[f], cut_val[f]
+                        col = frozen_inhibition[k_f]
+                        for j in range(n_z):
+                            Wz0[j] -= v * col[j]
+                        if variant == DB:
+                            for i in range(n_x):
+                                Fz0[i] -= v * F[k_f, i]
+                qp = dot(xp, Dz0)
+                qd = dot(dx, Dz0)
+                rr = dot(Dz0, Dz0)
             else:
                 wb = w * lam
                 # ||xp + a dx - wb D z0||^2 from cached dot products
@@ -818,7 +875,8 @@ def run_presentations(
             _flush(variant, z0, z0, sums, inputs, weights, rates, floor, base, work)
             sums[:] = 0.0
         for j in range(n_z):
-            z0[j] = w * z0[j]
+            zj = w * z0[j]
+            z0[j] = 0.0 if zj < trace_floor else zj
             b[j] += b_lag * db
         b_lag = 0.0
         loss_out[p] = loss_sum / n_steps

@@ -43,6 +43,11 @@ class Params:
         Time step in ms; also the transmission delay of inhibition.
     tau : float
         Decay time constant of the postsynaptic traces ``z`` (ms).
+    trace_cutoff : float
+        Cut a trace to zero once it falls below what a single spike leaves after
+        ``trace_cutoff * tau`` (the authors truncate each spike's kernel at 5 tau, which
+        leaves the traces of neurons silent for longer exactly zero; see
+        :func:`dbcode.model.rules.trace_threshold`); 0 keeps every trace.
     t_present : float
         Duration of one image presentation (ms).
     fade : float
@@ -94,6 +99,7 @@ class Params:
     n_z: int = 16
     dt: float = 1.0
     tau: float = 10.0
+    trace_cutoff: float = 0.0
     t_present: float = 100.0
     fade: float = 0.3
     rho: float = 15.0
@@ -177,6 +183,16 @@ class Params:
                 continue
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ParameterError(f"{name} must be a non-negative number, got {value!r}")
+        cutoff = self.trace_cutoff
+        if not (isinstance(cutoff, (int, float)) and math.isfinite(cutoff) and cutoff >= 0):
+            raise ParameterError(
+                f"trace_cutoff is a multiple of tau (0: no cutoff), got {cutoff!r}"
+            )
+        if 0 < cutoff and round(cutoff * self.tau / self.dt) < 1:
+            raise ParameterError(
+                f"trace_cutoff={cutoff} tau is shorter than one step dt={self.dt} ms: "
+                "raise it or use 0 (no cutoff)"
+            )
         if not 0.0 <= self.fade <= 1.0:
             raise ParameterError(f"fade is a fraction of a presentation in [0, 1], got {self.fade}")
         if self.steps_per_presentation < 1:

@@ -30,9 +30,31 @@ def faded_input(x_prev: np.ndarray, x_new: np.ndarray, k: int, fade_steps: int) 
     return x_prev + a * (x_new - x_prev)
 
 
-def trace_update(z_prev: np.ndarray, s: np.ndarray, decay: float) -> np.ndarray:
-    """Postsynaptic traces ``z(t) = exp(-dt/tau) z(t-1) + s(t)``."""
-    return decay * z_prev + s
+def trace_update(
+    z_prev: np.ndarray, s: np.ndarray, decay: float, threshold: float = 0.0
+) -> np.ndarray:
+    """Postsynaptic traces ``z(t) = exp(-dt/tau) z(t-1) + s(t)``, cut to zero where
+    they fall below ``threshold`` (see :func:`trace_threshold`)."""
+    z = decay * z_prev + s
+    if threshold > 0.0:
+        z[z < threshold] = 0.0
+    return z
+
+
+def trace_threshold(params: Params) -> float:
+    """Value below which a trace is cut to zero (0: never).
+
+    The authors' neurons forget a spike ``L = round(trace_cutoff tau / dt)`` steps
+    after it: a spike adds ``exp(-m dt / tau)`` to its trace ``m = 0 .. L-1`` steps
+    later and nothing afterwards. Cutting at ``exp(-(L - 1/2) dt / tau)``, between the
+    last value kept and the first one dropped, does the same for an isolated spike
+    without a memory of spike times; after a burst, the remainders of the older spikes
+    (each below ``exp(-trace_cutoff)``) stay until the whole trace falls below.
+    """
+    if params.trace_cutoff == 0:
+        return 0.0
+    steps = round(params.trace_cutoff * params.tau / params.dt)
+    return float(fpmath.exp(-(steps - 0.5) * params.dt / params.tau))
 
 
 def decoder_loss(x: np.ndarray, D: np.ndarray, z: np.ndarray) -> float:
@@ -279,7 +301,7 @@ def reference_step(
     sigma2 = state.sigma**2
     u = membrane_potential(ubar, c, state.b, sigma2, params.bias_outside)
     s = (uniforms < spike_probability(u)).astype(float)
-    z = trace_update(z_prev, s, fpmath.exp(-params.dt / params.tau))
+    z = trace_update(z_prev, s, fpmath.exp(-params.dt / params.tau), trace_threshold(params))
     loss = decoder_loss(x, D, z)
 
     dD = decoder_update(D, x, z, rates.D)

@@ -16,7 +16,7 @@ import numpy as np
 from dbcode.core.progress import progress_bar
 from dbcode.model import fpmath, kernels, prng
 from dbcode.model.params import ParameterError, Params
-from dbcode.model.rules import NetworkState, Rates, initial_state
+from dbcode.model.rules import NetworkState, Rates, initial_state, trace_threshold
 
 MAX_STEPS_PER_CHUNK = 2_000_000
 """Steps per kernel call in training: the progress bar moves and divergence is caught
@@ -256,6 +256,7 @@ def run_segment(
         sigma_box,
         rate_vector(rates),
         fpmath.exp(-params.dt / params.tau),
+        trace_threshold(params),
         params.rho * params.dt / 1000.0,
         params.sigma2_final,
         params.F_floor,
