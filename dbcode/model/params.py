@@ -272,7 +272,7 @@ _SCENES = Params(
     eta_F=4e-5, eta_D=4e-5, eta_W=1e-4, eta_b=6e-3, late_after=2 / 15,
     eta_F_late=3e-5, eta_D_late=3e-5, eta_W_late=7e-5, eta_b_late=4e-3,
     bias_outside=True, n_presentations=1_500_000, n_train=20_000, n_test=1_000,
-    n_evals=15, n_test_eval=300, engine="spike-to-spike",
+    n_evals=15, n_test_eval=300, engine="spike-to-spike", trace_cutoff=5.0,
 )
 
 _DELAYS = _SCENES.replace(n_z=200, rho=5.0)

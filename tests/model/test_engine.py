@@ -276,3 +276,36 @@ def test_the_spike_shortcut_decides_as_the_sigmoid_does():
         np.nextafter(at_threshold, 1),
     ):
         assert disagreements(u, uniform) == 0
+
+
+@pytest.mark.parametrize("variant", ["sb", "db"])
+def test_the_trace_cutoff_learns_the_same_on_natural_images(variant):
+    """The natural-image presets cut each trace after 5 tau, as the authors' code does.
+    The final test loss (mean of the last three evaluations) of the CI-scale network
+    (N_z = 40) with and without the cutoff, over four seeds as a chapter's seed draws
+    them (patches and network): the means differ by less than three standard errors of
+    their difference, estimated from the seed spread. (Measured: per seed the cutoff moves
+    the loss by -0.8 ... +0.3 % for SB and -1.3 ... -0.4 % for DB, against a seed-to-seed
+    spread of 6 % of the loss.)"""
+    from dbcode.analysis.losses import final_loss
+    from dbcode.data import load_dataset
+
+    p = preset("scenes", "ci", variant=variant, n_z=40)
+    assert p.trace_cutoff == 5.0
+    losses = {0.0: [], 5.0: []}
+    for seed in range(4):
+        data = load_dataset(
+            "scenes", n_train=p.n_train, n_test=p.n_test, seed=seed, source="skimage"
+        )
+        for cutoff, values in losses.items():
+            result = train(
+                p.replace(trace_cutoff=cutoff),
+                data.train,
+                data.test,
+                seed=seed,
+                progress=False,
+            )
+            values.append(final_loss(result.test_loss))
+    a, b = np.array(losses[0.0]), np.array(losses[5.0])
+    se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    assert abs(b.mean() - a.mean()) < 3 * se, losses
