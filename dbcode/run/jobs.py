@@ -102,7 +102,12 @@ def _downsample(curve: np.ndarray, n: int = MAX_CURVE_POINTS) -> np.ndarray:
 def _compute(job: Job, progress: bool | None):
     data = load_data(job)
     result = train(
-        job.params, data.train, data.test, seed=job.seed, n_record=job.n_record, progress=progress
+        job.params,
+        data.training_inputs,
+        data.test,
+        seed=job.seed,
+        n_record=job.n_record,
+        progress=progress,
     )
     s = result.state
     arrays = {

@@ -217,12 +217,15 @@ def _high_over_low_power(images: np.ndarray) -> float:
     return power[(f >= 64) & (f < 128)].mean() / power[(f >= 4) & (f < 16)].mean()
 
 
-def test_whitening_flattens_spectrum_and_sets_variance():
-    raw = natural.offline_raw_images()
-    white = natural.offline_whitened_images()
+def test_whitening_flattens_spectrum_and_scales_the_set():
+    raw = natural.offline_raw_images("skimage")
+    white = natural.offline_whitened_images("skimage")
     assert raw.shape == white.shape == (10, 512, 512)
     assert raw.min() >= 0 and raw.max() <= 1
-    np.testing.assert_allclose(white.var(axis=(1, 2)), 0.1)
+    variances = white.var(axis=(1, 2))
+    # sparsenet scales the set to mean variance 0.1; single images keep their contrast
+    np.testing.assert_allclose(variances.mean(), 0.1)
+    assert variances.max() > 10 * variances.min()
     np.testing.assert_allclose(white.mean(axis=(1, 2)), 0.0, atol=1e-12)
     assert _high_over_low_power(white) > 20 * _high_over_low_power(raw)
     assert not white.flags.writeable
@@ -230,17 +233,66 @@ def test_whitening_flattens_spectrum_and_sets_variance():
 
 def test_offline_scenes_statistics(no_data):
     data = load_dataset("scenes", n_train=20000, n_test=10, seed=0)
-    assert "scikit-image" in data.source
+    assert "dead-leaves" in data.source and "fresh patches" in data.source
     assert data.meta["images"].shape == (10, 256, 256)
     assert data.meta["images"].dtype == np.float32
-    assert 0.05 < data.meta["image_variance"] < 0.1
+    assert data.meta["pool_size"] == len(data.pool) == 316_840
+    assert 0.04 < data.meta["image_variance"] < 0.1  # 0.1 at full size, less after 2 x 2 means
     stats = data.meta["input_statistics"]
     assert 0.15 < stats["mean"] < 0.3
     assert 0.1 < stats["frac_below_0.01"] < 0.3 and 0.03 < stats["frac_above_0.9"] < 0.15
 
 
+def test_the_patch_grid_is_the_authors():
+    """Offsets 0-5, a 4-pixel border at the start, tiles ending at the last multiple of
+    8 below side - 4 - offset: 178 tiles along each axis of a 256-pixel image."""
+    corners = natural.grid_corners((2, 256, 256))
+    assert len(corners) == 2 * 178**2
+    assert len(np.unique(corners, axis=0)) == len(corners)
+    assert corners[:, 1:].min() == 4 and corners[:, 1:].max() + 8 <= 248
+    assert set(np.unique(corners[:, 1] % 8)) == {4, 5, 6, 7, 0, 1}
+
+
+def test_pool_inputs_are_the_patches_on_off_transformed():
+    images = np.random.default_rng(0).normal(0, 0.3, size=(2, 40, 40))
+    pool = natural.PatchPool(images)
+    k = np.array([0, 5, len(pool) - 1])
+    m, r, c = pool.corners[k].T
+    expected = np.stack([images[i, a : a + 8, b : b + 8].ravel() for i, a, b in zip(m, r, c)])
+    np.testing.assert_array_equal(pool.patches(k), expected)
+    np.testing.assert_array_equal(pool.inputs(k), natural.onoff_transform(expected))
+    assert pool.n_x == 128
+
+
+def test_fixed_patches_have_no_pool(no_data):
+    data = load_dataset("scenes", n_train=50, n_test=5, seed=0, patches="fixed")
+    assert data.pool is None and data.training_inputs is data.train
+    with pytest.raises(ValueError, match=r"fresh.*fixed"):
+        load_dataset("scenes", n_train=5, n_test=5, seed=0, patches="streamed")
+
+
+@pytest.mark.parametrize("source", ["skimage", "textures"])
+def test_other_offline_sources(no_data, source):
+    data = load_dataset("scenes", n_train=50, n_test=5, seed=0, source=source)
+    assert data.train.shape == (50, 128)
+    assert natural.OFFLINE_SOURCES[source].split(" (")[0] in data.source
+
+
+def test_dead_leaves_cover_every_pixel_and_repeat_bitwise():
+    from dbcode.data import dead_leaves
+
+    rng = np.random.default_rng(3)
+    image = dead_leaves.dead_leaves_image(64, rng, contrast=0.5)
+    again = dead_leaves.dead_leaves_image(64, np.random.default_rng(3), contrast=0.5)
+    np.testing.assert_array_equal(image, again)
+    assert image.min() >= 0.25 and image.max() <= 0.75 and len(np.unique(image)) > 20
+    c = dead_leaves.contrasts(10, 8.0)
+    np.testing.assert_allclose(c[-1] / c[0], 8.0)
+    np.testing.assert_allclose(np.diff(np.log(c)), np.log(8.0) / 9)
+
+
 def test_images_mat_is_used_when_present(tmp_path, monkeypatch):
-    images = np.random.default_rng(0).normal(0, 0.3, size=(32, 32, 3))
+    images = np.random.default_rng(0).normal(0, 0.3, size=(64, 64, 3))
     savemat(tmp_path / "IMAGES.mat", {"IMAGES": images})
     # stands in for the published file: it has the checksum the loader expects
     monkeypatch.setattr(natural, "IMAGES_MAT_MD5", file_md5(tmp_path / "IMAGES.mat"))
@@ -256,7 +308,9 @@ def test_missing_images_mat_explains_how_to_get_it(tmp_path):
         natural.load_scenes(n_train=1, n_test=1, seed=0, source="images_mat", cache_dir=tmp_path)
     message = str(info.value)
     assert str(tmp_path / "IMAGES.mat") in message
-    assert "dbcode.data.natural.download_images_mat(" in message and "source='skimage'" in message
+    assert (
+        "dbcode.data.natural.download_images_mat(" in message and "source='dead-leaves'" in message
+    )
 
 
 def _fake_downloader(content: bytes):

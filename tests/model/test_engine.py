@@ -295,7 +295,7 @@ def test_the_trace_cutoff_learns_the_same_on_natural_images(variant):
     losses = {0.0: [], 5.0: []}
     for seed in range(4):
         data = load_dataset(
-            "scenes", n_train=p.n_train, n_test=p.n_test, seed=seed, source="skimage"
+            "scenes", n_train=p.n_train, n_test=p.n_test, seed=seed, source="dead-leaves"
         )
         for cutoff, values in losses.items():
             result = train(
@@ -309,3 +309,18 @@ def test_the_trace_cutoff_learns_the_same_on_natural_images(variant):
     a, b = np.array(losses[0.0]), np.array(losses[5.0])
     se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
     assert abs(b.mean() - a.mean()) < 3 * se, losses
+
+
+def test_training_from_a_pool_is_training_from_its_inputs():
+    """Fresh draws from a patch pool give the same bits as the same draws from an array
+    holding every input of the pool."""
+    from dbcode.data.natural import PatchPool
+
+    images = np.random.default_rng(0).normal(0, 0.3, size=(2, 48, 48))
+    pool = PatchPool(images)
+    everything = pool.inputs(np.arange(len(pool)))
+    p = preset("scenes", "ci", n_z=20, n_presentations=40, n_evals=2, n_test_eval=10)
+    a = train(p, pool, everything[:10], seed=4, progress=False)
+    b = train(p, everything, everything[:10], seed=4, progress=False)
+    np.testing.assert_array_equal(a.state.F, b.state.F)
+    np.testing.assert_array_equal(a.test_loss, b.test_loss)

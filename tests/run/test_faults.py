@@ -192,7 +192,7 @@ def test_the_export_takes_the_entry_of_the_current_code(store, tmp_path, monkeyp
 
 # --------------------------------------------------------------------------- data files
 def _published(tmp_path, monkeypatch):
-    images = np.random.default_rng(0).normal(0, 0.3, size=(32, 32, 2))
+    images = np.random.default_rng(0).normal(0, 0.3, size=(64, 64, 2))
     path = tmp_path / "IMAGES.mat"
     savemat(path, {"IMAGES": images})
     monkeypatch.setattr(natural, "IMAGES_MAT_MD5", file_md5(path))
@@ -220,19 +220,19 @@ def test_a_truncated_images_mat_is_named(tmp_path, monkeypatch):
 
 
 def test_a_misspelled_data_folder_says_it_falls_back(tmp_path):
-    with pytest.warns(DataSourceWarning, match="does not exist .* substitute 'skimage'"):
+    with pytest.warns(DataSourceWarning, match="does not exist .* substitute 'dead-leaves'"):
         data = natural.load_scenes(5, 5, seed=0, cache_dir=tmp_path / "sparsnet")
-    assert data.source.startswith("scikit-image")
+    assert data.source.startswith("synthetic dead-leaves")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        natural.load_scenes(5, 5, seed=0, source="skimage", cache_dir=tmp_path / "sparsnet")
+        natural.load_scenes(5, 5, seed=0, source="dead-leaves", cache_dir=tmp_path / "sparsnet")
 
 
 def test_the_resolved_data_are_part_of_the_key(tmp_path, monkeypatch):
     """A network cached on the substitute is not returned once IMAGES.mat is there."""
     job = Job("scenes", data={"cache_dir": str(tmp_path)})
     before = sweep.job_key(job)
-    assert job.data_source()["source"] == "skimage"
+    assert job.data_source()["source"] == "dead-leaves"
     _published(tmp_path, monkeypatch)
     assert job.data_source()["source"] == "images_mat"
     assert sweep.job_key(job) != before
