@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 
+from dbcode.analysis.image_statistics import OLSHAUSEN_REFERENCE
 from dbcode.analysis.losses import (
     MEASURES,
     N_FINAL,
@@ -305,6 +306,73 @@ def high_contrast(images: np.ndarray, n: int = N_RECONSTRUCT) -> np.ndarray:
 def onoff_image(x: np.ndarray) -> np.ndarray:
     """On minus off channel of an input vector as an 8 x 8 image."""
     return receptive_field(x)
+
+
+# --------------------------------------------------------------------------- inputs
+SOURCE_LABELS = {
+    "reference": "Olshausen (reference)",
+    "images_mat": "IMAGES.mat (measured here)",
+    "dead-leaves": "dead leaves (offline default)",
+    "skimage": "photographs",
+    "textures": "textures",
+}
+"""Column labels of the input-statistics table, by source."""
+
+
+def source_comparison(seed: int = 0) -> dict[str, dict]:
+    """:func:`~dbcode.analysis.image_statistics.image_statistics` of every offline
+    image set and, when ``IMAGES.mat`` is in the data cache, of Olshausen's images, by
+    source (a few seconds)."""
+    from dbcode.analysis.image_statistics import source_statistics
+    from dbcode.data.natural import OFFLINE_SOURCES, resolve_source
+
+    sources = list(OFFLINE_SOURCES)
+    if resolve_source("auto")["source"] == "images_mat":
+        sources.insert(0, "images_mat")
+    return {source: source_statistics(source, seed=seed) for source in sources}
+
+
+def _cell(stats: dict, key: str) -> str:
+    if key == "frac_oriented":
+        lo, hi = stats.get("frac_oriented_lo"), stats.get("frac_oriented_hi")
+        spread = f" ({100 * lo:.0f}-{100 * hi:.0f} %)" if lo is not None else ""
+        return f"{100 * stats[key]:.1f} %{spread}"
+    if key == "frac_blank":
+        return f"{100 * stats[key]:.1f} %"
+    if key == "variance_range":
+        return f"{stats['variance_lo']:.3f}-{stats['variance_hi']:.3f}"
+    value = stats.get(key)
+    if value is None:
+        return "n/a"
+    return f"{value:+.2f}" if key == "spectrum_slope" else f"{value:.1f}"
+
+
+def source_table(stats: dict[str, dict]) -> str:
+    """Markdown table: the measures of
+    :data:`~dbcode.analysis.image_statistics.MEASURES` (rows) for the Olshausen
+    reference values and each measured source (columns)."""
+    from dbcode.analysis.image_statistics import MEASURES
+
+    columns = {"reference": OLSHAUSEN_REFERENCE, **stats}
+    header = "| measure | " + " | ".join(SOURCE_LABELS[c] for c in columns) + " |"
+    rule = "|---|" + "---|" * len(columns)
+    rows = [
+        f"| {label} | " + " | ".join(_cell(columns[c], key) for c in columns) + " |"
+        for key, label in MEASURES.items()
+    ]
+    return "\n".join([header, rule, *rows])
+
+
+def source_key_numbers(stats: dict[str, dict]) -> dict:
+    """The table's numbers as key numbers, ``<measure>_<source>`` (slope omitted where
+    not measured)."""
+    out = {}
+    for source, values in stats.items():
+        tag = source.replace("-", "_")
+        for key, value in values.items():
+            if value is not None and key != "n_images":
+                out[f"{key}_{tag}"] = value
+    return out
 
 
 # --------------------------------------------------------------------------- plotting
@@ -860,6 +928,72 @@ def explore(
     return fig
 
 
+# --------------------------------------------------------------------------- controls
+CONTROL_SWEEP = "fig5b-controls"
+"""Named sweep of the controlled experiments on DB's late instability: one factor of
+the inputs or the protocol changed at a time, at :data:`CONTROL_N_Z` neurons."""
+CONTROL_N_Z = 60
+CONTROL_PRESENTATIONS = 900_000
+"""Run length of a paper-scale control (DB's loss rose from 0.3-0.7 M presentations in
+earlier runs at this N_z)."""
+CONTROLS = {
+    "baseline": ({}, {}),
+    "photographs": ({"source": "skimage"}, {}),
+    "fixed pool": ({"patches": "fixed"}, {"n_train": 20_000}),
+    "authors' test": ({}, {"test_protocol": "authors", "n_test_eval": 500}),
+}
+"""The conditions: data options and parameter overrides against the baseline (the
+default images, fresh patches, tests of a silent copy on separate patches). "fixed
+pool": 20 000 patches drawn once, the protocol of the earlier paper-scale runs;
+"authors' test": the authors' tests on the first 500 training inputs, run on the live
+network."""
+CONTROL_RULES = {"db": tuple(CONTROLS), "sb": ("baseline", "photographs")}
+"""Which conditions each rule runs: every one for DB, whose stability is in question;
+the two image sets for SB as the reference."""
+
+
+def control_job(rule: str, condition: str, scale: str = "ci", seed: int = 0) -> Job:
+    """One network of the controls: ``rule`` at :data:`CONTROL_N_Z` under ``condition``.
+
+    At paper scale the run is :data:`CONTROL_PRESENTATIONS` long, tested every 15 000
+    presentations as the authors do, with the learning rates lowered after 200 000
+    presentations as in the full-length runs."""
+    data, overrides = CONTROLS[condition]
+    if scale == "paper":
+        total = CONTROL_PRESENTATIONS
+        overrides = {
+            "n_presentations": total,
+            "late_after": 200_000 / total,
+            "n_evals": total // 15_000,
+            **overrides,
+        }
+    job = network_job(rule, CONTROL_N_Z, scale, seed, **overrides)
+    return Job("scenes", scale=scale, seed=seed, overrides=job.overrides, data=dict(data))
+
+
+def control_jobs(scale: str, seeds: Sequence[int]) -> dict[tuple[str, str], list[Job]]:
+    """Every (rule, condition) of :data:`CONTROL_RULES` with its jobs over ``seeds``."""
+    return {
+        (rule, condition): [control_job(rule, condition, scale, s) for s in seeds]
+        for rule, conditions in CONTROL_RULES.items()
+        for condition in conditions
+    }
+
+
+def control_condition(job: Job) -> str:
+    """The name of the condition of :data:`CONTROLS` a control job runs (the baseline
+    when no other condition's changes are all in the job)."""
+    for name, (data, overrides) in CONTROLS.items():
+        if (data or overrides) and dict(job.data) == data:
+            if all(job.overrides.get(k) == v for k, v in overrides.items()):
+                return name
+    return "baseline"
+
+
+def _describe_control(job: Job, result: Result) -> dict:
+    return {**_describe(job, result), "condition": control_condition(job)}
+
+
 def _describe(job: Job, result: Result) -> dict:
     """The natural-image columns of a network's row in the committed record."""
     orientation = orientation_summary(result.arrays["F"])
@@ -877,6 +1011,12 @@ registry.register(
     PAPER_SWEEP,
     lambda scale, n: _flat(sweep_jobs(scale, range(1 if n is None else n))),
     describe=_describe,
+    keep_fields=True,
+)
+registry.register(
+    CONTROL_SWEEP,
+    lambda scale, n: _flat(control_jobs(scale, range(1 if n is None else n))),
+    describe=_describe_control,
     keep_fields=True,
 )
 registry.register(

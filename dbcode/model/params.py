@@ -16,6 +16,7 @@ dendritic implementations of the SI (slow feed-forward adaptation, simultaneous)
 
 DENDRITIC_VARIANTS = ("db-slow", "db-simultaneous")
 INITS = ("zero", "small", "mnist")
+TEST_PROTOCOLS = ("separate", "authors")
 ENGINES = ("spike-to-spike", "per-step")
 """How the kernel draws the spikes: ``"spike-to-spike"`` jumps from one step in which a
 neuron may spike to the next by thinning (exact in distribution, see
@@ -93,6 +94,12 @@ class Params:
         Test evaluations spread over training (for the loss curve).
     n_test_eval : int
         Test images per evaluation.
+    test_protocol : {"separate", "authors"}
+        ``"separate"``: every test evaluation starts from a silent copy of the network
+        (``z = 0``) on the first ``n_test_eval`` test images. ``"authors"``: as in the
+        authors' code, the test images are the first ``n_test_eval`` training
+        presentations, and the test runs on the live network (plasticity off) from
+        its current traces, which training then continues from.
     """
 
     variant: str = "db"
@@ -127,6 +134,7 @@ class Params:
     n_test: int = 500
     n_evals: int = 10
     n_test_eval: int = 200
+    test_protocol: str = "separate"
     data: dict = field(default_factory=dict)
 
     def replace(self, **changes) -> Params:
@@ -214,6 +222,11 @@ class Params:
             value = getattr(self, name)
             if not isinstance(value, int) or value < (0 if name == "n_evals" else 1):
                 raise ParameterError(f"{name} must be a positive integer, got {value!r}")
+        if self.test_protocol not in TEST_PROTOCOLS:
+            raise ParameterError(
+                f"unknown test_protocol {self.test_protocol!r}; choose one of "
+                f"{', '.join(TEST_PROTOCOLS)}"
+            )
         if self.n_test_eval > self.n_test:
             raise ParameterError(
                 f"n_test_eval={self.n_test_eval} exceeds the test set n_test={self.n_test}"
@@ -296,7 +309,7 @@ PRESETS: dict[str, dict[str, Params]] = {
     "scenes": {
         "paper": _SCENES,
         "ci": _SCENES.replace(
-            n_presentations=3_000, eta_F=4e-4, eta_D=4e-4, eta_W=1e-3, eta_b=6e-2,
+            n_presentations=6_000, eta_F=4e-4, eta_D=4e-4, eta_W=1e-3, eta_b=6e-2,
             eta_F_late=3e-4, eta_D_late=3e-4, eta_W_late=7e-4, eta_b_late=4e-2,
             eta_sigma=7e-6, n_train=5_000, n_test=300, n_evals=6, n_test_eval=100,
         ),
@@ -304,7 +317,7 @@ PRESETS: dict[str, dict[str, Params]] = {
 }
 PRESETS["delays"] = {
     "paper": _DELAYS,
-    "ci": PRESETS["scenes"]["ci"].replace(n_z=200, rho=5.0),
+    "ci": PRESETS["scenes"]["ci"].replace(n_z=200, rho=5.0, n_presentations=3_000),
 }
 
 # fmt: on

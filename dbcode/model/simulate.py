@@ -425,12 +425,34 @@ def train(
 
     started = time.perf_counter()
     check_state(state, params, n_x)
-    test_loss = [evaluate(state, params, test_images, eval_rngs[0]).loss.mean()]
+    x_prev = pool.inputs(orders[total : total + 1])[0]
+    live = params.test_protocol == "authors"
+    if live:  # the authors test on their first training inputs
+        test_images = np.ascontiguousarray(pool.inputs(orders[: params.n_test_eval]))
+
+    def test(k: int, n_record: int = 0) -> Segment:
+        nonlocal x_prev
+        if not live:
+            return evaluate(state, params, test_images, eval_rngs[k], n_record=n_record)
+        frozen = Rates.of(params, learn=False)
+        seg = run_segment(
+            state,
+            params,
+            test_images,
+            np.arange(len(test_images)),
+            x_prev,
+            noise_state(eval_rngs[k]),
+            frozen,
+            n_record=n_record,
+        )
+        x_prev = test_images[-1]
+        return seg
+
+    test_loss = [test(0).loss.mean()]
     train_loss = np.full(total, np.nan)
     train_counts = np.zeros((total, params.n_z), dtype=np.int64)
     done = 0
     diverged_at = None
-    x_prev = pool.inputs(orders[total : total + 1])[0]
     with progress_bar(total, f"{params.variant} training", enabled=progress) as bar:
         for what, late, n in pieces:
             rates = Rates.of(params, what, late)
@@ -457,15 +479,13 @@ def train(
                 if done in eval_at:
                     k = int(np.searchsorted(eval_at, done))
                     last = done == total
-                    seg_eval = evaluate(
-                        state, params, test_images, eval_rngs[k], n_record=n_record if last else 0
-                    )
+                    seg_eval = test(k, n_record=n_record if last else 0)
                     test_loss.append(seg_eval.loss.mean())
                     if not np.isfinite(test_loss[-1]):
                         diverged_at = done
                         break
     if total == 0:
-        seg_eval = evaluate(state, params, test_images, eval_rngs[0], n_record=n_record)
+        seg_eval = test(0, n_record=n_record)
     if params.variant == "db":
         # W = -F D (SI Eq 13) as rules.optimal_inhibition, in a fixed order of sums: the
         # stored weights are the same bits on every CPU (OpenBLAS's are not)

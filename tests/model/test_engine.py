@@ -290,7 +290,7 @@ def test_the_trace_cutoff_learns_the_same_on_natural_images(variant):
     from dbcode.analysis.losses import final_loss
     from dbcode.data import load_dataset
 
-    p = preset("scenes", "ci", variant=variant, n_z=40)
+    p = preset("scenes", "ci", variant=variant, n_z=40, n_presentations=3_000)
     assert p.trace_cutoff == 5.0
     losses = {0.0: [], 5.0: []}
     for seed in range(4):
@@ -324,3 +324,23 @@ def test_training_from_a_pool_is_training_from_its_inputs():
     b = train(p, everything, everything[:10], seed=4, progress=False)
     np.testing.assert_array_equal(a.state.F, b.state.F)
     np.testing.assert_array_equal(a.test_loss, b.test_loss)
+
+
+def test_the_authors_test_protocol_tests_the_live_network_on_its_first_inputs():
+    """``test_protocol="authors"``: the test inputs are the first training presentations
+    (whatever test images are passed) and the test runs on the live traces, which
+    training continues from; the separate protocol tests a silent copy."""
+    from dbcode.model.params import ParameterError
+
+    images = np.random.default_rng(0).random((50, 8))
+    p = preset("bars", "ci", n_z=6, n_presentations=60, n_evals=3, n_test_eval=5)
+    separate = train(p, images, images[:5], seed=2, progress=False)
+    authors = train(p.replace(test_protocol="authors"), images, images[:5], seed=2, progress=False)
+    # the live tests (the first before any training) move the traces training goes on from
+    assert not np.array_equal(separate.train_loss, authors.train_loss)
+    np.testing.assert_array_equal(separate.eval_at, authors.eval_at)
+    # the authors' test inputs are the first training inputs, not images[:5]
+    other = train(p.replace(test_protocol="authors"), images, images[5:10], seed=2, progress=False)
+    np.testing.assert_array_equal(authors.test_loss, other.test_loss)
+    with pytest.raises(ParameterError, match="test_protocol"):
+        train(p.replace(test_protocol="live"), images, images[:5], seed=2, progress=False)

