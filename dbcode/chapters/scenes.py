@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 
+from dbcode.analysis.field_fits import CLASSES, GOOD_FIT, class_fractions, classify_fields
 from dbcode.analysis.image_statistics import OLSHAUSEN_REFERENCE
 from dbcode.analysis.losses import (
     MEASURES,
@@ -65,6 +66,10 @@ N_RECONSTRUCT = 6
 """Test patches reconstructed by the explorer (those of highest contrast)."""
 EXPLORER_SHORT = 500
 """Training presentations of a network the explorer trains on demand."""
+N_INPUTS = 128
+"""Input dimensions ``N_x``: the paper's fields change character where ``N_z`` passes it."""
+CLASS_KEYS = dict(zip(CLASSES, ("gabor", "centre_surround", "other")))
+"""Short names of the field classes in key numbers."""
 
 
 # --------------------------------------------------------------------------- jobs
@@ -232,14 +237,32 @@ def loss_key_numbers(sweep: Sweep) -> dict:
     return out
 
 
-def paper_field_pattern(sweep: Sweep, rule: str) -> dict:
-    """Whether a rule's fields follow the paper's observation: centre-surround (median
-    orientation index below the pixel-shuffled chance level) at the smallest ``N_z``,
-    Gabor-like (median index above :data:`~dbcode.analysis.orientation.ORIENTED`) at the largest."""
-    small = orientation_summary(sweep.network(rule, sweep.n_zs[0]).arrays["F"])
-    large = orientation_summary(sweep.network(rule, sweep.n_zs[-1]).arrays["F"])
-    centre_surround = small["median"] < small["shuffled_median"]
-    gabor = large["median"] > ORIENTED
+def field_classes(F: np.ndarray) -> dict[str, float]:
+    """Fractions of a network's receptive fields in each class of
+    :data:`dbcode.analysis.field_fits.CLASSES` (Gabor and difference-of-Gaussians fits)."""
+    return class_fractions(classify_fields(receptive_fields(F)))
+
+
+def sweep_field_classes(sweep: Sweep) -> dict[tuple[str, int], dict[str, float]]:
+    """:func:`field_classes` of the seed-0 network of every rule and ``N_z``."""
+    return {
+        (rule, n): field_classes(sweep.network(rule, n).arrays["F"])
+        for rule in RULES
+        for n in sweep.n_zs
+    }
+
+
+def paper_field_pattern(classes: dict[tuple[str, int], dict[str, float]], rule: str) -> dict:
+    """Whether a rule's fields follow the paper's statement: centre-surround fields
+    outnumber Gabor-like ones at every ``N_z`` below ``N_x = 128``, and Gabor-like
+    fields outnumber centre-surround ones at every ``N_z`` above."""
+    sizes = sorted(n for r, n in classes if r == rule)
+    below = [classes[(rule, n)] for n in sizes if n < N_INPUTS]
+    above = [classes[(rule, n)] for n in sizes if n > N_INPUTS]
+    centre_surround = bool(below) and all(
+        c["centre-surround"] > c["Gabor-like"] for c in below
+    )
+    gabor = bool(above) and all(c["Gabor-like"] > c["centre-surround"] for c in above)
     return {
         "centre_surround_small": bool(centre_surround),
         "gabor_large": bool(gabor),
@@ -247,17 +270,61 @@ def paper_field_pattern(sweep: Sweep, rule: str) -> dict:
     }
 
 
-def field_key_numbers(sweep: Sweep) -> dict:
-    """Key numbers of Fig 5C: orientation statistics at the smallest and largest N_z."""
-    out: dict = {"oriented_threshold": ORIENTED}
+def field_key_numbers(sweep: Sweep, classes: dict | None = None) -> dict:
+    """Key numbers of Fig 5C: orientation statistics at the smallest and largest N_z,
+    the fractions of field classes at every N_z, and whether each rule follows the
+    paper's pattern."""
+    classes = sweep_field_classes(sweep) if classes is None else classes
+    out: dict = {"oriented_threshold": ORIENTED, "good_fit": GOOD_FIT}
     for n in (sweep.n_zs[0], sweep.n_zs[-1]):
         for rule in RULES:
             summary = orientation_summary(sweep.network(rule, n).arrays["F"])
             for key, value in summary.items():
                 out[f"{key}_{rule}_n{n}"] = value
+    for (rule, n), fractions in classes.items():
+        for kind, value in fractions.items():
+            out[f"frac_{CLASS_KEYS[kind]}_{rule}_n{n}"] = value
     for rule in RULES:
-        out[f"paper_pattern_{rule}"] = paper_field_pattern(sweep, rule)["matches"]
+        out[f"paper_pattern_{rule}"] = paper_field_pattern(classes, rule)["matches"]
     return out
+
+
+def record_field_classes(fields, seed: int = 0) -> dict[tuple[str, int], dict[str, float]]:
+    """:func:`field_classes` of every network of a committed record's fields
+    (:func:`dbcode.run.records.load_fields`, keys ``<rule>_n<N_z>_s<seed>``) of ``seed``."""
+    out = {}
+    for key in fields:
+        rule, n, s = key.split("_")
+        if int(s[1:]) == seed and rule in RULES:
+            out[(rule, int(n[1:]))] = field_classes(np.asarray(fields[key]))
+    return out
+
+
+def plot_field_classes(classes: dict[tuple[str, int], dict[str, float]], title: str = "") -> plt.Figure:
+    """Fractions of Gabor-like and centre-surround fields against ``N_z`` for both rules,
+    with ``N_x = 128``, where the paper places the change from one to the other."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    for ax, kind in zip(axes, ("Gabor-like", "centre-surround")):
+        for rule in RULES:
+            sizes = sorted(n for r, n in classes if r == rule)
+            ax.plot(
+                sizes,
+                [classes[(rule, n)][kind] for n in sizes],
+                "o-",
+                color=COLORS[rule],
+                label=LABELS[rule],
+            )
+        ax.axvline(N_INPUTS, color="0.6", ls=":", lw=1)
+        ax.text(N_INPUTS, 1.0, " $N_z = N_x$", color="0.4", fontsize=8, va="top")
+        ax.set_xlabel("number of neurons $N_z$")
+        ax.set_title(f"{kind} fields", fontsize=10)
+        ax.set_ylim(0, 1.02)
+    axes[0].set_ylabel("fraction of fields")
+    axes[0].legend(frameon=False, fontsize=8, loc="center left")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 # --------------------------------------------------------------------------- reconstructions
@@ -491,8 +558,8 @@ def plot_losses(sweep: Sweep) -> plt.Figure:
 
 
 def plot_fields(sweep: Sweep, max_fields: int = 100) -> plt.Figure:
-    """Fig 5C: receptive fields ``F_on - F_off`` (each scaled to its own maximum) at the
-    smallest and largest ``N_z`` for both rules, and their orientation indices
+    """Fig 5C: receptive fields ``F_on - F_off`` (on one grey scale per network, as in
+    the paper) at the smallest and largest ``N_z`` for both rules, and their orientation indices
     (:func:`~dbcode.analysis.orientation.orientation_index`) against the pixel-shuffled chance level."""
     sizes = (sweep.n_zs[0], sweep.n_zs[-1])
     fig = plt.figure(figsize=(12, 6.2))
@@ -508,6 +575,7 @@ def plot_fields(sweep: Sweep, max_fields: int = 100) -> plt.Figure:
                 fig.add_subplot(grid[row, col]),
                 receptive_fields(F)[order],
                 cols=10,
+                common_scale=True,
                 title=f"{LABELS[rule]}, $N_z$ = {n}"
                 + (f" (first {len(F)})" if len(F) < n else "")
                 + f": median A = {np.median(a):.2f}",
@@ -782,6 +850,75 @@ def paper_trajectories(summary: dict, n_z: int) -> dict[str, dict]:
     return out
 
 
+def _listing(values: Sequence[int]) -> str:
+    values = [str(v) for v in values]
+    if not values:
+        return "none"
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
+
+
+def summary_box(
+    sweep: Sweep,
+    classes: dict[tuple[str, int], dict[str, float]],
+    data_source: str,
+    paper_summary: dict | None = None,
+    paper_classes: dict | None = None,
+) -> str:
+    """The chapter's Important box: what of Fig 5 holds at each scale, with which inputs,
+    every statement from the numbers computed (MyST admonition)."""
+    n_zs = list(sweep.n_zs)
+    sb, db = sweep.mean_loss("sb"), sweep.mean_loss("db")
+    below = [n for n, a, b in zip(n_zs, sb, db) if b < a]
+    gap = sweep.relative_gap()
+    ratio = sweep.neuron_ratio()
+    neurons = ratio["lower_bound"] or ratio["ratio"]
+    first = (
+        f"**CI scale** ({data_source.split(';')[0]}; {len(sweep.results[('db', n_zs[0])])} "
+        f"seeds): DB's final test loss is below SB's at "
+        + ("every $N_z$" if below == n_zs else f"$N_z$ = {_listing(below)} of {_listing(n_zs)}")
+        + f"; the gap is {100 * gap[0]:.0f} % at $N_z$ = {n_zs[0]} and "
+        f"{100 * gap[-1]:.0f} % at {n_zs[-1]}"
+        + (" (largest under the strongest compression)" if gap[0] > gap[-1] else "")
+        + f"; SB needs {'at least ' if ratio['lower_bound'] else ''}{neurons:.1f} times DB's "
+        f"neurons for DB's loss at {ratio['n_z']}."
+    )
+    lines = [first]
+    patterns = {rule: paper_field_pattern(classes, rule) for rule in RULES}
+    lines.append(
+        "Receptive fields at CI scale: "
+        + (
+            "centre-surround below 128 neurons and Gabor-like above, as the paper states."
+            if all(p["matches"] for p in patterns.values())
+            else "**not** the paper's centre-surround fields below 128 neurons and "
+            "Gabor-like fields above (section on receptive fields)."
+        )
+    )
+    if paper_summary:
+        both = paper_conditions(paper_summary)
+        lowest = paper_losses(paper_summary, "lowest")
+        final = paper_losses(paper_summary, "final")
+        low_below = [n for n in both if lowest["db"][n].mean() < lowest["sb"][n].mean()]
+        fin_below = [n for n in both if final["db"][n].mean() < final["sb"][n].mean()]
+        sources = sorted({row["data_source"].split(" (")[0] for row in paper_summary["networks"]})
+        text = (
+            f"**Paper scale** (committed networks at $N_z$ = {_listing(both)} of the paper's "
+            f"{_listing(N_Z_GRID['paper'])}; inputs: {', '.join(sources)}): by the paper's "
+            f"measure, the lowest test loss during training, DB is below SB at "
+            f"{_listing(low_below) if low_below != both else 'every one'}; by the final "
+            f"loss DB is below SB at {_listing(fin_below)}: DB becomes unstable late in "
+            "training (section on the paper's scale)."
+        )
+        if paper_classes:
+            ok = all(paper_field_pattern(paper_classes, r)["matches"] for r in RULES)
+            text += " Its fields " + ("follow" if ok else "do not follow") + (
+                " the paper's centre-surround / Gabor pattern."
+            )
+        lines.append(text)
+    else:
+        lines.append("**Paper scale:** no committed networks in this copy of the book.")
+    return "```{important}\n" + "\n\n".join(lines) + "\n```"
+
+
 def plot_paper_scale(summary: dict, fields: dict[str, np.ndarray], sweep: Sweep) -> plt.Figure:
     """Fig 5B-C at the paper's run length: the lowest test loss during training (the
     paper's measure, :func:`~dbcode.analysis.losses.lowest_loss`) against ``N_z`` from the committed summary,
@@ -931,7 +1068,7 @@ def explore(
 # --------------------------------------------------------------------------- controls
 CONTROL_SWEEP = "fig5b-controls"
 """Named sweep of the controlled experiments on DB's late instability: one factor of
-the inputs or the protocol changed at a time, at :data:`CONTROL_N_Z` neurons."""
+the inputs or the protocol changed at a time, at :data:`~dbcode.chapters.scenes.CONTROL_N_Z` neurons."""
 CONTROL_N_Z = 60
 CONTROL_PRESENTATIONS = 900_000
 """Run length of a paper-scale control (DB's loss rose from 0.3-0.7 M presentations in
@@ -953,7 +1090,7 @@ the two image sets for SB as the reference."""
 
 
 def control_job(rule: str, condition: str, scale: str = "ci", seed: int = 0) -> Job:
-    """One network of the controls: ``rule`` at :data:`CONTROL_N_Z` under ``condition``.
+    """One network of the controls: ``rule`` at :data:`~dbcode.chapters.scenes.CONTROL_N_Z` under ``condition``.
 
     At paper scale the run is :data:`CONTROL_PRESENTATIONS` long, tested every 15 000
     presentations as the authors do, with the learning rates lowered after 200 000
@@ -992,6 +1129,82 @@ def control_condition(job: Job) -> str:
 
 def _describe_control(job: Job, result: Result) -> dict:
     return {**_describe(job, result), "condition": control_condition(job)}
+
+
+def control_rows(summary: dict) -> dict[tuple[str, str], dict]:
+    """The seed-0 networks of a committed controls record by ``(rule, condition)``."""
+    return {
+        (row["variant"], row["condition"]): row
+        for row in summary.get("networks", [])
+        if row["seed"] == 0 and "test_loss" in row and "condition" in row
+    }
+
+
+def control_table(rows: dict[tuple[str, str], dict]) -> str:
+    """Markdown table of the controls: lowest test loss and when, final loss, when the
+    loss first rose :data:`~dbcode.analysis.losses.RISE` times above its lowest, the
+    rates in training and at the final test, and the run time."""
+    head = (
+        "| rule | condition | lowest loss | at (M presentations) | final loss | "
+        "rise from (M) | rate in training / at test (Hz) | run time |\n"
+        "|---|---|---|---|---|---|---|---|"
+    )
+    lines = [head]
+    for (rule, condition), row in sorted(rows.items()):
+        loss, at = np.asarray(row["test_loss"], dtype=float), row["eval_at"]
+        k = int(np.nanargmin(loss))
+        onset = instability_onset(loss, at)
+        lines.append(
+            f"| {LABELS[rule]} | {condition} | {loss[k]:.4f} | {at[k] / 1e6:.2f} | "
+            f"{measured_loss(loss):.4f} | "
+            + ("none" if onset is None else f"{onset / 1e6:.2f}")
+            + f" | {row['train_rate_hz']:.1f} / {row['rate_hz']:.1f} | "
+            f"{row['runtime_s'] / 60:.0f} min |"
+        )
+    return "\n".join(lines)
+
+
+def control_finding(rows: dict[tuple[str, str], dict]) -> str:
+    """A sentence per DB condition on whether and when its test loss rose."""
+    parts = []
+    for (rule, condition), row in sorted(rows.items()):
+        if rule != "db":
+            continue
+        onset = instability_onset(row["test_loss"], row["eval_at"])
+        parts.append(
+            f"{condition}: "
+            + ("no rise" if onset is None else f"rise from {onset / 1e6:.2f} M presentations")
+        )
+    if not parts:
+        return ""
+    total = max(row["eval_at"][-1] for row in rows.values())
+    return (
+        f"DB at $N_z$ = {CONTROL_N_Z} over {total / 1e6:.1f} M presentations "
+        f"(a rise: a test loss {100 * (RISE - 1):.0f} % above the lowest before it): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def plot_controls(rows: dict[tuple[str, str], dict]) -> plt.Figure:
+    """Test loss during training of every control network (DB solid, SB dashed; one
+    colour per condition, log scale)."""
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    colours = dict(zip(CONTROLS, ("0.1", "#c76d00", "#2a7ab0", "#6a3d9a")))
+    for (rule, condition), row in sorted(rows.items()):
+        ax.plot(
+            np.asarray(row["eval_at"]) / 1e6,
+            row["test_loss"],
+            ls="-" if rule == "db" else "--",
+            color=colours[condition],
+            label=f"{LABELS[rule]}, {condition}",
+        )
+    ax.set_yscale("log")
+    ax.set_xlabel("presentations (millions)")
+    ax.set_ylabel("test loss")
+    ax.legend(frameon=False, fontsize=8, ncol=2, loc="upper right")
+    fig.tight_layout()
+    return fig
 
 
 def _describe(job: Job, result: Result) -> dict:

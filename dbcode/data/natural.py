@@ -491,7 +491,7 @@ def load_scenes(
         Directory with ``IMAGES.mat``; default :func:`default_cache_dir`.
     patches : {"fresh", "fixed"}, default "fresh"
         ``"fresh"``: training draws every presentation afresh from the pool (the
-        authors' protocol; :attr:`Dataset.pool` is set). ``"fixed"``: training cycles
+        authors' protocol; :attr:`dbcode.data.Dataset.pool` is set). ``"fixed"``: training cycles
         over the ``n_train`` patches of ``Dataset.train``.
 
     Returns

@@ -32,18 +32,21 @@ def show_image(
         ax.set_title(title, fontsize=9)
 
 
-def mosaic(tiles: np.ndarray, cols: int, gap: int = 1) -> np.ndarray:
+def mosaic(tiles: np.ndarray, cols: int, gap: int = 1, common_scale: bool = False) -> np.ndarray:
     """Tile images ``tiles`` (shape ``(n, h, w)``) into one, ``cols`` per row, each
-    scaled to a largest magnitude of 1, with NaN in the gaps of ``gap`` pixels."""
+    scaled to a largest magnitude of 1 (with ``common_scale``: all by one factor, so
+    that the largest magnitude of all is 1, as the paper shows receptive fields), with
+    NaN in the gaps of ``gap`` pixels."""
     tiles = np.asarray(tiles, dtype=float)
     n, h, w = tiles.shape
+    if common_scale:
+        tiles = tiles / max(np.abs(tiles).max(), 1e-12)
     rows = math.ceil(n / cols)
     out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan)
     for k, tile in enumerate(tiles):
         r, c = divmod(k, cols)
-        out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = tile / max(
-            np.abs(tile).max(), 1e-12
-        )
+        norm = 1.0 if common_scale else max(np.abs(tile).max(), 1e-12)
+        out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = tile / norm
     return out
 
 
@@ -56,6 +59,8 @@ def show_mosaic(
     vmin: float = -1.0,
     vmax: float = 1.0,
     title: str = "",
+    common_scale: bool = False,
 ) -> None:
     """:func:`mosaic` of ``tiles`` shown with :func:`show_image`."""
-    show_image(ax, mosaic(tiles, cols), cmap=cmap, vmin=vmin, vmax=vmax, title=title)
+    image = mosaic(tiles, cols, common_scale=common_scale)
+    show_image(ax, image, cmap=cmap, vmin=vmin, vmax=vmax, title=title)

@@ -254,3 +254,55 @@ def test_noise_control_caption_names_both_final_noise_levels():
     caption = text[text.index("**The noise control") : text.index("name: fig-scenes-noise")]
     for sigma2 in (sx.PAPER_SIGMA2, sx.NOISE_SIGMA2):
         assert f"{sigma2:g}" in caption
+
+
+def test_the_paper_field_pattern_compares_the_classes_across_n_x():
+    cs, gab = (
+        {"centre-surround": 0.6, "Gabor-like": 0.1},
+        {"centre-surround": 0.1, "Gabor-like": 0.5},
+    )
+    classes = {("db", 40): cs, ("db", 200): gab, ("sb", 40): gab, ("sb", 200): gab}
+    assert sx.paper_field_pattern(classes, "db")["matches"]
+    sb = sx.paper_field_pattern(classes, "sb")
+    assert not sb["matches"] and sb["gabor_large"] and not sb["centre_surround_small"]
+
+
+def test_the_summary_box_states_what_holds():
+    sweep = _sweep(sb=[0.03, 0.025, 0.02], db=[0.025, 0.02, 0.021])
+    none = {"centre-surround": 0.0, "Gabor-like": 0.0}
+    classes = {(r, n): none for r in sx.RULES for n in (50, 100, 200)}
+    box = sx.summary_box(sweep, classes, "dead leaves; fresh patches")
+    assert box.startswith("```{important}") and box.endswith("```")
+    assert "at $N_z$ = 50 and 100 of 50, 100 and 200" in box
+    assert "**not** the paper's centre-surround" in box
+    assert "no committed networks" in box
+
+
+def test_control_conditions_are_recovered_from_the_jobs():
+    for rule, conditions in sx.CONTROL_RULES.items():
+        for condition in conditions:
+            job = sx.control_job(rule, condition, "paper")
+            assert sx.control_condition(job) == condition
+            assert job.params.n_z == sx.CONTROL_N_Z
+            assert job.params.n_presentations == sx.CONTROL_PRESENTATIONS
+            assert job.params.n_evals * 15_000 == sx.CONTROL_PRESENTATIONS
+    assert sx.control_job("db", "authors' test", "paper").params.test_protocol == "authors"
+
+
+def test_control_table_and_finding():
+    row = {
+        "variant": "db",
+        "condition": "baseline",
+        "seed": 0,
+        "test_loss": [0.05, 0.02, 0.03, 0.04],
+        "eval_at": [0, 300_000, 600_000, 900_000],
+        "train_rate_hz": 16.0,
+        "rate_hz": 15.0,
+        "runtime_s": 600.0,
+    }
+    rows = sx.control_rows(
+        {"networks": [row, {**row, "variant": "sb", "test_loss": [0.05, 0.03, 0.03, 0.03]}]}
+    )
+    table = sx.control_table(rows)
+    assert "| DB | baseline | 0.0200 | 0.30 |" in table
+    assert "rise from 0.60 M presentations" in sx.control_finding(rows)

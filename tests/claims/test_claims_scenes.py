@@ -15,6 +15,7 @@ of training and ends below SB.
 """
 
 import claims
+import pytest
 
 CHAPTER = "scenes"
 
@@ -68,6 +69,26 @@ def test_receptive_field_measure_is_reported():
             for what in ("median", "frac_oriented", "shuffled_median"):
                 assert 0.0 <= k[f"{what}_{rule}_n{n}"] <= 1.0
         assert isinstance(k[f"paper_pattern_{rule}"], bool)
+
+
+def test_fig5c_fields_are_classified_at_every_n_z():
+    """Every network's fields are classified by the Gabor and difference-of-Gaussians
+    fits (fractions summing to 1), and the chapter's verdict on the paper's pattern
+    (centre-surround below N_x = 128 neurons, Gabor-like above) follows from them."""
+    k = key_numbers("fig5c")
+    n_zs = n_z_values(key_numbers("fig5b"))
+    for rule in ("sb", "db"):
+        fractions = {}
+        for n in n_zs:
+            f = {c: k[f"frac_{c}_{rule}_n{n}"] for c in ("gabor", "centre_surround", "other")}
+            assert sum(f.values()) == pytest.approx(1.0)
+            fractions[n] = f
+        below = [fractions[n] for n in n_zs if n < 128]
+        above = [fractions[n] for n in n_zs if n > 128]
+        pattern = all(f["centre_surround"] > f["gabor"] for f in below) and all(
+            f["gabor"] > f["centre_surround"] for f in above
+        )
+        assert k[f"paper_pattern_{rule}"] == (pattern and bool(below) and bool(above))
 
 
 def test_noise_control_delays_dbs_instability():
