@@ -30,6 +30,7 @@ SURROUND = 0.1
 """Smallest integrated weight of a centre-surround field's surround relative to its
 centre (``A2 s2^2 / (A1 s1^2)``); a blob without a surround is not centre-surround."""
 CLASSES = ("Gabor-like", "centre-surround", "other")
+"""The classes a field can fall into."""
 
 _Y, _X = np.mgrid[0:8, 0:8].astype(float)
 

@@ -1070,6 +1070,7 @@ CONTROL_SWEEP = "fig5b-controls"
 """Named sweep of the controlled experiments on DB's late instability: one factor of
 the inputs or the protocol changed at a time, at :data:`~dbcode.chapters.scenes.CONTROL_N_Z` neurons."""
 CONTROL_N_Z = 60
+"""Coding neurons of every control network."""
 CONTROL_PRESENTATIONS = 900_000
 """Run length of a paper-scale control (DB's loss rose from 0.3-0.7 M presentations in
 earlier runs at this N_z)."""
@@ -1178,11 +1179,29 @@ def control_finding(rows: dict[tuple[str, str], dict]) -> str:
     if not parts:
         return ""
     total = max(row["eval_at"][-1] for row in rows.values())
+    risen = [
+        c
+        for (r, c), row in sorted(rows.items())
+        if r == "db" and instability_onset(row["test_loss"], row["eval_at"]) is not None
+    ]
+    stable = [c for (r, c) in sorted(rows) if r == "db" and c not in risen]
+    if risen and stable:
+        verdict = (
+            f" So DB's loss rose under {', '.join(risen)} and stayed at its lowest under "
+            f"{', '.join(stable)}: of the factors tested, "
+            + ("the inputs decide" if risen == ["photographs"] else "these decide")
+            + " whether DB becomes unstable (one seed each)."
+        )
+    elif risen:
+        verdict = " DB's loss rose under every condition."
+    else:
+        verdict = " DB's loss rose under none of them within this run length."
     return (
         f"DB at $N_z$ = {CONTROL_N_Z} over {total / 1e6:.1f} M presentations "
         f"(a rise: a test loss {100 * (RISE - 1):.0f} % above the lowest before it): "
         + "; ".join(parts)
         + "."
+        + verdict
     )
 
 
