@@ -41,8 +41,10 @@ def gabor(p: np.ndarray, x: np.ndarray = _X, y: np.ndarray = _Y) -> np.ndarray:
     c, s = np.cos(theta), np.sin(theta)
     u = (x - x0) * c + (y - y0) * s
     v = -(x - x0) * s + (y - y0) * c
-    return a * np.exp(-(u * u / (2 * su * su) + v * v / (2 * sv * sv))) * np.cos(
-        2 * np.pi * f * u + phi
+    return (
+        a
+        * np.exp(-(u * u / (2 * su * su) + v * v / (2 * sv * sv)))
+        * np.cos(2 * np.pi * f * u + phi)
     )
 
 
@@ -88,10 +90,7 @@ def fit_gabor(field: np.ndarray) -> tuple[np.ndarray, float]:
     theta0 = np.arctan2(fy, fx)
     lower = np.array([-4 * scale, -1.0, -1.0, 0.5, 0.5, -2 * np.pi, 0.0, -2 * np.pi])
     upper = np.array([4 * scale, 8.0, 8.0, 8.0, 8.0, 2 * np.pi, 0.5, 2 * np.pi])
-    starts = [
-        np.array([scale, x0, y0, 2.0, 2.0, theta0, f0, phi])
-        for phi in (0.0, np.pi / 2)
-    ]
+    starts = [np.array([scale, x0, y0, 2.0, 2.0, theta0, f0, phi]) for phi in (0.0, np.pi / 2)]
     p = _best(gabor, starts, lower, upper, field)
     return p, _explained(field, gabor(p))
 

@@ -45,6 +45,7 @@ from dbcode.model.rules import NetworkState
 from dbcode.model.simulate import evaluate
 from dbcode.run import registry
 from dbcode.run.jobs import Job, load_data, run_network
+from dbcode.run.records import BEST_SUFFIX
 from dbcode.run.store import Result
 from dbcode.run.sweep import run_grouped
 from dbcode.viz.images import show_image, show_mosaic
@@ -259,9 +260,7 @@ def paper_field_pattern(classes: dict[tuple[str, int], dict[str, float]], rule: 
     sizes = sorted(n for r, n in classes if r == rule)
     below = [classes[(rule, n)] for n in sizes if n < N_INPUTS]
     above = [classes[(rule, n)] for n in sizes if n > N_INPUTS]
-    centre_surround = bool(below) and all(
-        c["centre-surround"] > c["Gabor-like"] for c in below
-    )
+    centre_surround = bool(below) and all(c["centre-surround"] > c["Gabor-like"] for c in below)
     gabor = bool(above) and all(c["Gabor-like"] > c["centre-surround"] for c in above)
     return {
         "centre_surround_small": bool(centre_surround),
@@ -294,13 +293,17 @@ def record_field_classes(fields, seed: int = 0) -> dict[tuple[str, int], dict[st
     (:func:`dbcode.run.records.load_fields`, keys ``<rule>_n<N_z>_s<seed>``) of ``seed``."""
     out = {}
     for key in fields:
+        if key.endswith(BEST_SUFFIX):
+            continue
         rule, n, s = key.split("_")
         if int(s[1:]) == seed and rule in RULES:
             out[(rule, int(n[1:]))] = field_classes(np.asarray(fields[key]))
     return out
 
 
-def plot_field_classes(classes: dict[tuple[str, int], dict[str, float]], title: str = "") -> plt.Figure:
+def plot_field_classes(
+    classes: dict[tuple[str, int], dict[str, float]], title: str = ""
+) -> plt.Figure:
     """Fractions of Gabor-like and centre-surround fields against ``N_z`` for both rules,
     with ``N_x = 128``, where the paper places the change from one to the other."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
@@ -600,6 +603,23 @@ def plot_fields(sweep: Sweep, max_fields: int = 100) -> plt.Figure:
 # --------------------------------------------------------------------------- paper scale
 PAPER_SWEEP = "fig5b"
 """Name of the paper-scale sweep (``python -m dbcode sweep fig5b --scale paper``)."""
+PHOTO_RECORD = "fig5b-photographs"
+"""The committed paper-scale networks trained, before the inputs were settled, on the
+scikit-image photographs with a fixed pool of patches (``results/paper/``); the noise
+control pairs with them."""
+
+
+def paper_record() -> tuple[str, dict | None, dict[str, np.ndarray]]:
+    """The paper-scale record the chapter shows: the Fig 5B grid on the current inputs
+    once it has networks of both rules at some ``N_z``, else :data:`PHOTO_RECORD`, as
+    ``(name, summary, fields)``."""
+    from dbcode.run.records import load_fields, load_summary
+
+    for name in (PAPER_SWEEP, PHOTO_RECORD):
+        summary = load_summary(name, "paper")
+        if summary and paper_conditions(summary):
+            return name, summary, load_fields(name, "paper")
+    return PAPER_SWEEP, None, {}
 
 
 PAPER_SIGMA2 = preset("scenes", "paper").sigma2_final
@@ -863,6 +883,7 @@ def summary_box(
     data_source: str,
     paper_summary: dict | None = None,
     paper_classes: dict | None = None,
+    controls: dict | None = None,
 ) -> str:
     """The chapter's Important box: what of Fig 5 holds at each scale, with which inputs,
     every statement from the numbers computed (MyST admonition)."""
@@ -910,12 +931,16 @@ def summary_box(
         )
         if paper_classes:
             ok = all(paper_field_pattern(paper_classes, r)["matches"] for r in RULES)
-            text += " Its fields " + ("follow" if ok else "do not follow") + (
-                " the paper's centre-surround / Gabor pattern."
+            text += (
+                " Its fields "
+                + ("follow" if ok else "do not follow")
+                + (" the paper's centre-surround / Gabor pattern.")
             )
         lines.append(text)
     else:
         lines.append("**Paper scale:** no committed networks in this copy of the book.")
+    if controls:
+        lines.append("**Controlled experiments** (paper rates): " + control_finding(controls))
     return "```{important}\n" + "\n\n".join(lines) + "\n```"
 
 
@@ -1078,13 +1103,13 @@ CONTROLS = {
     "baseline": ({}, {}),
     "photographs": ({"source": "skimage"}, {}),
     "fixed pool": ({"patches": "fixed"}, {"n_train": 20_000}),
-    "authors' test": ({}, {"test_protocol": "authors", "n_test_eval": 500}),
+    "authors' test": ({}, {"test_protocol": "authors"}),
 }
 """The conditions: data options and parameter overrides against the baseline (the
 default images, fresh patches, tests of a silent copy on separate patches). "fixed
 pool": 20 000 patches drawn once, the protocol of the earlier paper-scale runs;
-"authors' test": the authors' tests on the first 500 training inputs, run on the live
-network."""
+"authors' test": the authors' tests on the first training inputs (500 at paper scale),
+run on the live network."""
 CONTROL_RULES = {"db": tuple(CONTROLS), "sb": ("baseline", "photographs")}
 """Which conditions each rule runs: every one for DB, whose stability is in question;
 the two image sets for SB as the reference."""
@@ -1105,6 +1130,8 @@ def control_job(rule: str, condition: str, scale: str = "ci", seed: int = 0) -> 
             "n_evals": total // 15_000,
             **overrides,
         }
+        if overrides.get("test_protocol") == "authors":
+            overrides["n_test_eval"] = 500  # the authors' 500 test inputs
     job = network_job(rule, CONTROL_N_Z, scale, seed, **overrides)
     return Job("scenes", scale=scale, seed=seed, overrides=job.overrides, data=dict(data))
 

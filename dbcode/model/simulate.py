@@ -84,6 +84,11 @@ class RunResult:
         Per-step records of the start of the final evaluation (``s``, ``z``, ``exc``,
         ``inh``, ``u``, ``x``) when asked for with ``n_record``.
     runtime_s : float
+    F_best : (N_z, N_x) array or None
+        The input weights at the test evaluation with the lowest (finite) test loss,
+        where the network coded best (``None`` without a finite test loss).
+    best_at : int or None
+        Presentations after which that evaluation came.
     diverged_at : int or None
         ``None`` for a network that trained to the end. Otherwise the number of
         training presentations after which its state (weights, bias, traces or loss)
@@ -103,6 +108,8 @@ class RunResult:
     record: dict
     runtime_s: float
     diverged_at: int | None = None
+    F_best: np.ndarray | None = None
+    best_at: int | None = None
 
     @property
     def diverged(self) -> bool:
@@ -449,6 +456,13 @@ def train(
         return seg
 
     test_loss = [test(0).loss.mean()]
+    best = {"loss": np.inf, "F": None, "at": None}
+
+    def keep_if_best(loss: float, at: int) -> None:
+        if np.isfinite(loss) and loss < best["loss"]:
+            best.update(loss=loss, F=state.F.copy(), at=at)
+
+    keep_if_best(test_loss[0], 0)
     train_loss = np.full(total, np.nan)
     train_counts = np.zeros((total, params.n_z), dtype=np.int64)
     done = 0
@@ -481,6 +495,7 @@ def train(
                     last = done == total
                     seg_eval = test(k, n_record=n_record if last else 0)
                     test_loss.append(seg_eval.loss.mean())
+                    keep_if_best(test_loss[-1], done)
                     if not np.isfinite(test_loss[-1]):
                         diverged_at = done
                         break
@@ -515,4 +530,6 @@ def train(
         record=record,
         runtime_s=time.perf_counter() - started,
         diverged_at=diverged_at,
+        F_best=best["F"],
+        best_at=best["at"],
     )

@@ -123,6 +123,9 @@ def _compute(job: Job, progress: bool | None):
         "test_counts": result.test_counts,
         "test_images": data.test[: job.params.n_test_eval],
     }
+    if result.F_best is not None:
+        arrays["F_best"] = result.F_best
+        arrays["best_at"] = np.array(result.best_at)
     arrays.update({f"record_{k}": v for k, v in result.record.items()})
     if "test_labels" in data.meta:
         arrays["test_labels"] = np.asarray(data.meta["test_labels"])[: job.params.n_test_eval]

@@ -58,8 +58,13 @@ def fields_path(path) -> Path:
     return path.with_name(f"{path.stem}_fields.npz")
 
 
+BEST_SUFFIX = "_best"
+"""Suffix of the name of a network's ``F`` at its lowest test loss in :func:`fields_path`."""
+
+
 def field_name(row: dict) -> str:
-    """Name of a network's ``F`` in :func:`fields_path`: ``<variant>_n<N_z>_s<seed>``."""
+    """Name of a network's final ``F`` in :func:`fields_path`: ``<variant>_n<N_z>_s<seed>``
+    (its ``F`` where it coded best: the same with :data:`BEST_SUFFIX`)."""
     return f"{row['variant']}_n{row['n_z']}_s{row['seed']}"
 
 
@@ -114,7 +119,8 @@ def export_summary(
     newest of an older version (each row records the version that computed it), so a
     long sweep keeps its record across code changes that leave the rules alone.
     ``describe`` adds columns to every row (see :func:`summarize_network`);
-    ``keep_fields`` writes every network's input weights beside the record.
+    ``keep_fields`` writes every network's input weights beside the record, final and
+    (where the store has them) at the network's lowest test loss.
 
     Raises
     ------
@@ -136,6 +142,9 @@ def export_summary(
             rows.append(summarize_network(job, entry, describe))
             if keep_fields:
                 fields[field_name(rows[-1])] = entry.arrays["F"].astype(np.float16)
+                if "F_best" in entry.arrays:  # where the network coded best
+                    best = entry.arrays["F_best"].astype(np.float16)
+                    fields[field_name(rows[-1]) + BEST_SUFFIX] = best
     summary = to_json({"total": len(jobs), "done": len(rows), "networks": rows})
     path = Path(path)
     if path.is_file() and not force:

@@ -119,3 +119,27 @@ def test_noise_control_delays_dbs_instability():
     assert stable < 1.1, f"N_z = {n}: DB with sigma^2 -> 0.18 ends {stable:.2f} x its lowest"
     sb, db = k[f"final_sb_n{n}_{control}"], k[f"final_db_n{n}_{control}"]
     assert db < sb, f"N_z = {n}, sigma^2 -> 0.18: DB {db:.4f} is not below SB {sb:.4f}"
+
+
+def test_controls_show_the_photographs_make_db_unstable():
+    """The controlled experiments (results/paper/fig5b-controls.json, N_z = 60, paper
+    rates): DB's test loss rises 20 % above its lowest on the photographs, and stays
+    below that rise on the default images with fresh patches, with a fixed pool and with
+    the authors' test protocol; SB rises under neither image set."""
+    from dbcode.analysis.losses import instability_onset
+    from dbcode.chapters import scenes as sx
+    from dbcode.run.records import load_summary
+
+    summary = load_summary(sx.CONTROL_SWEEP, "paper")
+    if summary is None:
+        pytest.fail(
+            "results/paper/fig5b-controls.json is missing: run "
+            "`python -m dbcode sweep fig5b-controls --scale paper` and export it"
+        )
+    rows = sx.control_rows(summary)
+    assert set(rows) == {(r, c) for r, cs in sx.CONTROL_RULES.items() for c in cs}
+    onset = {key: instability_onset(row["test_loss"], row["eval_at"]) for key, row in rows.items()}
+    assert onset[("db", "photographs")] is not None
+    for condition in ("baseline", "fixed pool", "authors' test"):
+        assert onset[("db", condition)] is None, condition
+    assert onset[("sb", "baseline")] is None and onset[("sb", "photographs")] is None

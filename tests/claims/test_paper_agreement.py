@@ -46,11 +46,12 @@ def _natural_image_orderings(measure: str, ci_prefix: str):
     networks of both rules at both scales."""
     from dbcode.chapters import scenes as sx
 
-    summary = load_summary(sx.PAPER_SWEEP, "paper")
+    _, summary, _ = sx.paper_record()
     if summary is None:
         pytest.fail(
-            "results/paper/fig5b.json is missing: run `python -m dbcode sweep fig5b "
-            "--scale paper` and `python -m dbcode export fig5b --scale paper`"
+            "no paper-scale natural-image record (results/paper/fig5b.json or "
+            "fig5b-photographs.json): run `python -m dbcode sweep fig5b --scale paper` and "
+            "`python -m dbcode export fig5b --scale paper`"
         )
     ci = claims.key_numbers("fig5b", sx.CHAPTER)
     paper = sx.paper_losses(summary, measure)
@@ -85,8 +86,8 @@ def test_ci_scale_orders_sb_and_db_like_the_paper_scale_on_natural_images():
     strict=True,
     reason=(
         "known disagreement: at N_z = 40 the paper-scale DB network reaches a lower loss "
-        "than SB, then degrades late in training and ends above SB (book/scenes.md, 'What "
-        "the paper-scale runs show so far'); strict, so a fix that makes the final losses "
+        "than SB, then degrades late in training and ends above SB on the photographs of "
+        "that record (book/scenes.md, 'What the paper-scale runs on the photographs show'); strict, so a fix that makes the final losses "
         "agree fails here until this mark is removed"
     ),
 )

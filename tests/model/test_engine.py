@@ -344,3 +344,16 @@ def test_the_authors_test_protocol_tests_the_live_network_on_its_first_inputs():
     np.testing.assert_array_equal(authors.test_loss, other.test_loss)
     with pytest.raises(ParameterError, match="test_protocol"):
         train(p.replace(test_protocol="live"), images, images[:5], seed=2, progress=False)
+
+
+def test_the_weights_where_the_network_coded_best_are_kept(bars):
+    """``F_best`` is a copy of the input weights at the evaluation with the lowest test
+    loss: the final weights when the last evaluation was the best, other weights else."""
+    p = preset("bars", "ci", n_presentations=600, n_evals=4, n_test_eval=50)
+    for seed in (1, 2, 3):
+        result = train(p, bars.train, bars.test, seed=seed, progress=False)
+        k = int(np.argmin(result.test_loss))
+        assert result.best_at == result.eval_at[k]
+        assert result.F_best is not result.state.F
+        same = np.array_equal(result.F_best, result.state.F)
+        assert same == (k == len(result.eval_at) - 1)

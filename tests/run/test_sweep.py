@@ -173,8 +173,11 @@ def test_export_keeps_natural_image_fields(tmp_path):
     assert 0.0 <= summary["networks"][0]["orientation_median"] <= 1.0
     assert summary["networks"][0]["data_source"] == results[0].meta["data_source"]
     with np.load(tmp_path / "out" / "fig5b_fields.npz") as npz:
-        assert sorted(npz.files) == ["db_n6_s0", "sb_n6_s0"]
+        # the final weights and those at the lowest test loss
+        assert sorted(npz.files) == ["db_n6_s0", "db_n6_s0_best", "sb_n6_s0", "sb_n6_s0_best"]
         np.testing.assert_allclose(npz["db_n6_s0"], results[1].arrays["F"], rtol=1e-3, atol=1e-4)
+        best = results[1].arrays["F_best"]
+        np.testing.assert_allclose(npz["db_n6_s0_best"], best, rtol=1e-3, atol=1e-4)
 
 
 def test_committed_records_summarise_each_sweep(monkeypatch):
