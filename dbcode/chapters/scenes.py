@@ -139,6 +139,41 @@ def neurons_for_loss(
     return float(np.exp(x[i] + (target - y[i]) / slope)), True
 
 
+def neuron_ratio(n_zs: Sequence[int], sb: Sequence[float], db: Sequence[float], n_z: int) -> dict:
+    """How many neurons SB needs for the loss DB reaches with ``n_z`` (Fig 5B).
+
+    Parameters
+    ----------
+    n_zs : sequence of int
+        Increasing numbers of neurons.
+    sb, db : sequence of float
+        Each rule's loss at each of them.
+    n_z : int
+        The ``N_z`` whose DB loss is the target.
+
+    Returns
+    -------
+    dict
+        ``n_sb`` from :func:`neurons_for_loss` on SB's losses, ``ratio = n_sb / n_z``,
+        whether ``n_sb`` was ``extrapolated``, and ``lower_bound``: when SB's loss at
+        the largest ``N_z`` is still above the target, SB needs more than that many
+        neurons (if its loss keeps falling with ``N_z``), so the ratio is at least
+        ``max(N_z) / n_z``; ``None`` otherwise.
+    """
+    n_zs = [int(n) for n in n_zs]
+    target = float(db[n_zs.index(n_z)])
+    n_sb, extrapolated = neurons_for_loss(n_zs, sb, target)
+    lower = n_zs[-1] / n_z if sb[-1] > target else None
+    return {
+        "n_z": n_z,
+        "target": target,
+        "n_sb": n_sb,
+        "ratio": n_sb / n_z,
+        "extrapolated": extrapolated,
+        "lower_bound": lower,
+    }
+
+
 @dataclass
 class Sweep:
     """Fig 5B sweep: results by ``(rule, N_z)`` over seeds and the numbers drawn from them."""
@@ -169,31 +204,13 @@ class Sweep:
         return self.n_zs[(len(self.n_zs) - 1) // 2]
 
     def neuron_ratio(self, n_z: int | None = None) -> dict:
-        """How many neurons SB needs for the loss DB reaches with ``n_z`` (default
-        :attr:`middle`).
-
-        Returns
-        -------
-        dict
-            ``n_sb`` from :func:`neurons_for_loss` on SB's mean losses, ``ratio =
-            n_sb / n_z``, whether ``n_sb`` was ``extrapolated``, and ``lower_bound``:
-            when SB's loss at the largest ``N_z`` is still above the target, SB needs
-            more than that many neurons (if its loss keeps falling with ``N_z``), so
-            the ratio is at least ``max(N_z) / n_z``; ``None`` otherwise.
-        """
-        n_z = self.middle if n_z is None else n_z
-        target = float(self.mean_loss("db")[self.n_zs.index(n_z)])
-        sb = self.mean_loss("sb")
-        n_sb, extrapolated = neurons_for_loss(self.n_zs, sb, target)
-        lower = self.n_zs[-1] / n_z if sb[-1] > target else None
-        return {
-            "n_z": n_z,
-            "target": target,
-            "n_sb": n_sb,
-            "ratio": n_sb / n_z,
-            "extrapolated": extrapolated,
-            "lower_bound": lower,
-        }
+        """:func:`neuron_ratio` of the seed means at ``n_z`` (default :attr:`middle`)."""
+        return neuron_ratio(
+            self.n_zs,
+            self.mean_loss("sb"),
+            self.mean_loss("db"),
+            self.middle if n_z is None else n_z,
+        )
 
     def network(self, rule: str, n_z: int, seed_index: int = 0) -> Result:
         return self.results[(rule, n_z)][seed_index]
@@ -288,14 +305,18 @@ def field_key_numbers(sweep: Sweep, classes: dict | None = None) -> dict:
     return out
 
 
-def record_field_classes(fields, seed: int = 0) -> dict[tuple[str, int], dict[str, float]]:
+def record_field_classes(
+    fields, seed: int = 0, best: bool = False
+) -> dict[tuple[str, int], dict[str, float]]:
     """:func:`field_classes` of every network of a committed record's fields
-    (:func:`dbcode.run.records.load_fields`, keys ``<rule>_n<N_z>_s<seed>``) of ``seed``."""
+    (:func:`dbcode.run.records.load_fields`, keys ``<rule>_n<N_z>_s<seed>``) of ``seed``:
+    at the end of training, or with ``best`` where the network's test loss was lowest
+    (keys with :data:`~dbcode.run.records.BEST_SUFFIX`)."""
     out = {}
     for key in fields:
-        if key.endswith(BEST_SUFFIX):
+        if key.endswith(BEST_SUFFIX) != best:
             continue
-        rule, n, s = key.split("_")
+        rule, n, s = key.removesuffix(BEST_SUFFIX).split("_")
         if int(s[1:]) == seed and rule in RULES:
             out[(rule, int(n[1:]))] = field_classes(np.asarray(fields[key]))
     return out
@@ -870,6 +891,139 @@ def paper_trajectories(summary: dict, n_z: int) -> dict[str, dict]:
     return out
 
 
+def paper_c6(summary: dict, measure: str = "lowest") -> dict:
+    """Claim C6 on a committed paper-scale record by one of
+    :data:`~dbcode.analysis.losses.MEASURES`: at every ``N_z`` with networks of both
+    rules the seed-mean losses ``sb`` and ``db``, the relative ``gap`` ``(L_SB - L_DB) /
+    L_DB``, the ``N_z`` where DB is ``below`` SB, and :func:`neuron_ratio` at the middle
+    of those ``N_z`` (``None`` with fewer than two)."""
+    n_zs = paper_conditions(summary)
+    table = paper_losses(summary, measure)
+    sb = np.array([table["sb"][n].mean() for n in n_zs])
+    db = np.array([table["db"][n].mean() for n in n_zs])
+    return {
+        "n_zs": n_zs,
+        "sb": sb,
+        "db": db,
+        "gap": (sb - db) / db,
+        "below": [n for n, a, b in zip(n_zs, sb, db) if b < a],
+        "ratio": (
+            neuron_ratio(n_zs, sb, db, n_zs[(len(n_zs) - 1) // 2]) if len(n_zs) > 1 else None
+        ),
+    }
+
+
+def paper_onsets(summary: dict, seed: int = 0) -> dict[tuple[str, int], int | None]:
+    """For every paper-scale network of ``seed``: after how many presentations its test
+    loss first rose :data:`~dbcode.analysis.losses.RISE` times above its lowest value
+    (:func:`~dbcode.analysis.losses.instability_onset`), ``None`` for no rise."""
+    return {
+        (row["variant"], int(row["n_z"])): instability_onset(row["test_loss"], row["eval_at"])
+        for row in summary["networks"]
+        if row["seed"] == seed and "test_loss" in row
+    }
+
+
+def _ratio_words(ratio: dict | None) -> str:
+    if ratio is None:
+        return ""
+    if ratio["lower_bound"]:
+        return (
+            f"SB needs more than {ratio['lower_bound']:.1f} times DB's neurons for DB's loss "
+            f"at $N_z$ = {ratio['n_z']} (SB's loss at the largest $N_z$ computed is still "
+            "above it)"
+        )
+    how = "extrapolated" if ratio["extrapolated"] else "interpolated in $\\log N_z$"
+    return (
+        f"SB needs {ratio['ratio']:.1f} times DB's neurons for DB's loss at $N_z$ = "
+        f"{ratio['n_z']} ({how})"
+    )
+
+
+def _c6_words(c6: dict) -> str:
+    n_zs, below, gap = c6["n_zs"], c6["below"], c6["gap"]
+    where = (
+        "every $N_z$ computed"
+        if below == n_zs
+        else (f"$N_z$ = {_listing(below)} of {_listing(n_zs)}" if below else "no $N_z$ computed")
+    )
+    text = f"DB is below SB at {where}"
+    if len(n_zs) > 1:
+        text += (
+            f"; the gap is {100 * gap[0]:.0f} % at $N_z$ = {n_zs[0]} and {100 * gap[-1]:.0f} % "
+            f"at {n_zs[-1]}"
+            + (" (largest under the strongest compression)" if gap[0] > gap[-1] else "")
+        )
+    return text
+
+
+def paper_findings(summary: dict, classes: dict, best_classes: dict) -> str:
+    """The paragraph on what the committed paper-scale networks show, every statement
+    from the record: C6 by the paper's measure and by the final loss, which networks'
+    test loss rose late in training, and the field classes at the end and where each
+    network coded best."""
+    sources = sorted({row["data_source"].split(" (")[0] for row in summary["networks"]})
+    lowest, final = paper_c6(summary, "lowest"), paper_c6(summary, "final")
+    onsets = paper_onsets(summary)
+    risen = {key: at for key, at in onsets.items() if at is not None}
+    parts = [
+        f"**What the paper-scale networks show** ({summary['done']} of {summary['total']} "
+        f"networks, inputs: {', '.join(sources)}). By the paper's measure, the lowest test "
+        f"loss during training, {_c6_words(lowest)}; by the loss at the end of training, "
+        f"{_c6_words(final)}."
+    ]
+    words = _ratio_words(lowest["ratio"])
+    if words:
+        parts.append(f"By the paper's measure {words}.")
+    if risen:
+        parts.append(
+            f"The test loss rose more than {100 * (RISE - 1):.0f} % above its lowest later in "
+            "training in "
+            + "; ".join(
+                f"{LABELS[rule]} at $N_z$ = {n} (from {at / 1e6:.2f} M presentations)"
+                for (rule, n), at in sorted(risen.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+            )
+            + f", and in none of the other {len(onsets) - len(risen)} networks."
+        )
+    else:
+        parts.append(
+            f"No network's test loss rose more than {100 * (RISE - 1):.0f} % above its "
+            "lowest later in training: both rules stay stable on these inputs."
+        )
+    for label, cls in (
+        ("at the end of training", classes),
+        ("where each network coded best", best_classes),
+    ):
+        if not cls:
+            continue
+        parts.append(
+            f"Receptive fields {label}: "
+            + "; ".join(
+                f"{LABELS[rule]} {n}: {100 * c['Gabor-like']:.0f} % Gabor-like, "
+                f"{100 * c['centre-surround']:.0f} % centre-surround"
+                for (rule, n), c in sorted(cls.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+            )
+            + "."
+        )
+    if classes:
+        patterns = {rule: paper_field_pattern(classes, rule) for rule in RULES}
+        if all(p["matches"] for p in patterns.values()):
+            parts.append("This is the paper's pattern of centre-surround and Gabor-like fields.")
+        else:
+            parts.append(
+                "This is **not yet** the paper's pattern (centre-surround fields "
+                "outnumbering Gabor-like ones at every $N_z$ below 128 and Gabor-like "
+                "ones dominating above)"
+                + (
+                    "; no network above 128 neurons has finished yet"
+                    if max(n for _, n in classes) <= N_INPUTS
+                    else ""
+                )
+                + "."
+            )
+    return " ".join(parts)
+
+
 def _listing(values: Sequence[int]) -> str:
     values = [str(v) for v in values]
     if not values:
@@ -916,24 +1070,31 @@ def summary_box(
     )
     if paper_summary:
         both = paper_conditions(paper_summary)
-        lowest = paper_losses(paper_summary, "lowest")
-        final = paper_losses(paper_summary, "final")
-        low_below = [n for n in both if lowest["db"][n].mean() < lowest["sb"][n].mean()]
-        fin_below = [n for n in both if final["db"][n].mean() < final["sb"][n].mean()]
         sources = sorted({row["data_source"].split(" (")[0] for row in paper_summary["networks"]})
+        risen = sorted(
+            n for (rule, n), at in paper_onsets(paper_summary).items() if rule == "db" and at
+        )
+        words = _ratio_words(paper_c6(paper_summary, "lowest")["ratio"])
         text = (
             f"**Paper scale** (committed networks at $N_z$ = {_listing(both)} of the paper's "
             f"{_listing(N_Z_GRID['paper'])}; inputs: {', '.join(sources)}): by the paper's "
-            f"measure, the lowest test loss during training, DB is below SB at "
-            f"{_listing(low_below) if low_below != both else 'every one'}; by the final "
-            f"loss DB is below SB at {_listing(fin_below)}: DB becomes unstable late in "
-            "training (section on the paper's scale)."
+            f"measure, the lowest test loss during training, "
+            f"{_c6_words(paper_c6(paper_summary, 'lowest'))}; by the final loss, "
+            f"{_c6_words(paper_c6(paper_summary, 'final'))}"
+            + (f"; {words}" if words else "")
+            + ". "
+            + (
+                f"DB's test loss rises late in training at $N_z$ = {_listing(risen)} "
+                "(section on the paper's scale)."
+                if risen
+                else "DB's test loss does not rise late in training in any of them."
+            )
         )
         if paper_classes:
             ok = all(paper_field_pattern(paper_classes, r)["matches"] for r in RULES)
             text += (
                 " Its fields "
-                + ("follow" if ok else "do not follow")
+                + ("follow" if ok else "do not yet follow")
                 + (" the paper's centre-surround / Gabor pattern.")
             )
         lines.append(text)
@@ -1026,7 +1187,80 @@ def plot_paper_scale(summary: dict, fields: dict[str, np.ndarray], sweep: Sweep)
             receptive_fields(F)[np.argsort(a)],
             cols=10,
             title=f"{LABELS[rule]}, $N_z$ = {both[0]}, paper scale: median A = {np.median(a):.2f}",
+            common_scale=True,
         )
+    return fig
+
+
+def paper_runtimes(summary: dict) -> str:
+    """A sentence on the measured run time of the committed paper-scale networks, per
+    rule at the smallest and the largest ``N_z`` finished (one core each)."""
+    times: dict[str, dict[int, list[float]]] = {}
+    for row in summary["networks"]:
+        times.setdefault(row["variant"], {}).setdefault(int(row["n_z"]), []).append(
+            row["runtime_s"] / 60
+        )
+    parts = []
+    for rule in RULES:
+        by_n = times.get(rule, {})
+        if by_n:
+            ends = sorted({min(by_n), max(by_n)})
+            parts.append(
+                f"{LABELS[rule]} "
+                + " and ".join(f"{np.mean(by_n[n]):.0f} min at $N_z$ = {n}" for n in ends)
+            )
+    return "Measured, one core per network: " + "; ".join(parts) + "." if parts else ""
+
+
+def best_presentations(row: dict) -> int:
+    """Presentations after which a committed network's test loss was lowest, the point
+    at which its ``F`` was kept with :data:`~dbcode.run.records.BEST_SUFFIX`."""
+    return int(row["eval_at"][int(np.argmin(row["test_loss"]))])
+
+
+def plot_paper_fields(
+    summary: dict, fields: dict[str, np.ndarray], max_fields: int = 100
+) -> plt.Figure:
+    """Fig 5C at the paper's scale: the receptive fields of each rule (seed 0) at the
+    smallest and the largest ``N_z`` with networks of both rules, where the network
+    coded best (lowest test loss) and at the end of training, each network on one grey
+    scale, sorted by orientation index."""
+    both = paper_conditions(summary)
+    sizes = sorted({both[0], both[-1]})
+    rows = {(r["variant"], r["n_z"]): r for r in summary["networks"] if r["seed"] == 0}
+    panels = [
+        (rule, n, best)
+        for n in sizes
+        for rule in RULES
+        for best in (True, False)
+        if f"{rule}_n{n}_s0{BEST_SUFFIX if best else ''}" in fields
+    ]
+    cols = 2
+    fig, axes = plt.subplots(
+        math.ceil(len(panels) / cols),
+        cols,
+        figsize=(10, 2.9 * math.ceil(len(panels) / cols)),
+        squeeze=False,
+    )
+    for ax in axes.flat[len(panels) :]:
+        ax.set_axis_off()
+    for ax, (rule, n, best) in zip(axes.flat, panels):
+        F = np.asarray(fields[f"{rule}_n{n}_s0{BEST_SUFFIX if best else ''}"])[:max_fields]
+        a = orientation_indices(F)
+        row = rows[(rule, n)]
+        when = (
+            f"best, {best_presentations(row) / 1e6:.2f} M presentations"
+            if best
+            else f"end, {row['eval_at'][-1] / 1e6:.2f} M"
+        )
+        show_mosaic(
+            ax,
+            receptive_fields(F)[np.argsort(a)],
+            cols=10,
+            title=f"{LABELS[rule]}, $N_z$ = {n} ({when}): median A = {np.median(a):.2f}",
+            common_scale=True,
+        )
+    fig.tight_layout()
     return fig
 
 

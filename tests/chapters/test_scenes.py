@@ -178,6 +178,68 @@ def test_paper_summary_tables_losses_by_rule_and_n_z():
     assert trajectories["sb"]["below_1hz"] == 0
 
 
+def _two_size_summary():
+    summary = _paper_summary()
+    rise = dict(summary["networks"][1], n_z=60, test_loss=[0.07, 0.02, 0.03, 0.03, 0.03])
+    summary["networks"].append(rise)
+    summary["done"] = len(summary["networks"])
+    for row in summary["networks"]:
+        row["data_source"] = "dead leaves (test)"
+    return summary
+
+
+def test_paper_c6_and_onsets_read_the_record():
+    summary = _two_size_summary()
+    c6 = sx.paper_c6(summary, "lowest")
+    assert c6["n_zs"] == [40, 60] and c6["below"] == [40, 60]
+    assert c6["gap"] == pytest.approx([0.03 / 0.018 - 1, 0.025 / 0.02 - 1])
+    # DB's lowest at 40 (0.018) lies below SB's loss at 60: a lower bound of 60/40
+    assert c6["ratio"]["n_z"] == 40 and c6["ratio"]["lower_bound"] == pytest.approx(1.5)
+    final = sx.paper_c6(summary, "final")
+    assert final["below"] == [40]  # DB ends at 0.03 at N_z = 60, above SB's 0.025
+    onsets = sx.paper_onsets(summary)
+    assert onsets[("db", 60)] == 1_000_000 and onsets[("db", 40)] is None
+    text = sx.paper_findings(summary, {}, {})
+    assert "DB at $N_z$ = 60 (from 1.00 M presentations)" in text
+    assert "none of the other 3 networks" in text
+    assert "$N_z$ = 40 of 40 and 60" in text
+    box = sx.summary_box(
+        _sweep(sb=[0.03, 0.025, 0.02], db=[0.025, 0.02, 0.019]),
+        {
+            (r, n): {"centre-surround": 0.0, "Gabor-like": 0.0}
+            for r in sx.RULES
+            for n in (50, 100, 200)
+        },
+        "dead leaves",
+        summary,
+    )
+    assert "DB's test loss rises late in training at $N_z$ = 60" in box
+    assert sx.paper_runtimes(summary) == (
+        "Measured, one core per network: SB 10 min at $N_z$ = 40 and 10 min at $N_z$ = 60; "
+        "DB 10 min at $N_z$ = 40 and 10 min at $N_z$ = 60."
+    )
+
+
+def test_paper_fields_are_shown_at_the_best_point_and_at_the_end():
+    summary = _two_size_summary()
+    x, _ = _grid()
+    oriented = np.concatenate([np.cos(1.5 * x).ravel(), np.zeros(64)])
+    fields = {}
+    for rule in sx.RULES:
+        for n in (40, 60):
+            fields[f"{rule}_n{n}_s0"] = np.tile(oriented, (n, 1))
+            fields[f"{rule}_n{n}_s0_best"] = np.tile(-oriented, (n, 1))
+    assert sx.best_presentations(summary["networks"][1]) == 500_000
+    fig = sx.plot_paper_fields(summary, fields)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert len(titles) == 8
+    assert "DB, $N_z$ = 40 (best, 0.50 M presentations)" in titles[2]
+    assert "(end, 1.50 M)" in titles[3]
+    best = sx.record_field_classes(fields, best=True)
+    end = sx.record_field_classes(fields)
+    assert set(best) == set(end) == {(r, n) for r in sx.RULES for n in (40, 60)}
+
+
 def test_sigma2_schedule_follows_the_per_step_annealing_rule():
     from dbcode.model.rules import sigma_annealing_update
 
