@@ -301,6 +301,7 @@ def _run_export(args: argparse.Namespace) -> int:
             path,
             describe=named.describe,
             keep_fields=named.keep_fields,
+            keep_states=named.keep_states,
             force=args.force,
         )
     except records.RecordShrinks as exc:

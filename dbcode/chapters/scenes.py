@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -1466,6 +1466,146 @@ def control_finding(rows: dict[tuple[str, str], dict]) -> str:
     )
 
 
+EXCITATION_TEST = 500
+"""Test patches of the diagnostic :func:`excitation_diagnostic`."""
+EXCITATION_RECORD = 50
+"""Of them, the patches whose spikes are recorded step by step for the synchrony measure."""
+
+
+def without_excitation(W: np.ndarray) -> np.ndarray:
+    """``W`` with its excitatory part removed: every positive off-diagonal entry set to
+    0 (the diagonal, each neuron's reset, is kept)."""
+    out = np.array(W, dtype=float)
+    off = ~np.eye(len(out), dtype=bool)
+    out[off & (out > 0)] = 0.0
+    return out
+
+
+def excitation_diagnostic(
+    states: dict[str, dict[str, np.ndarray]], n_test: int = EXCITATION_TEST, seed: int = 0
+) -> dict[str, dict]:
+    """A diagnostic of DB's instability at frozen weights, not a learning rule: each
+    committed final state of a DB control network (:func:`~dbcode.run.records.load_states`)
+    is tested on ``n_test`` patches of its own test set with the learned inhibition and
+    again with :func:`without_excitation` of it.
+
+    Returns
+    -------
+    dict
+        By condition: the share of positive off-diagonal entries of ``W`` and their
+        largest value over ``sigma^2``, and for ``"learned"`` and ``"no excitation"``
+        the test loss (Eq 1), the mean rate (Hz), the neurons below 1 Hz, and the share
+        of spikes that fall in a time step together with another spike (in the first
+        :data:`EXCITATION_RECORD` patches; about 10 % for independent neurons at the
+        population rate of 1000 Hz and ``dt = 0.1`` ms).
+    """
+    out = {}
+    for condition in CONTROL_RULES["db"]:
+        state = states.get(
+            f"db_n{CONTROL_N_Z}_s0_{condition.replace(' ', '-').replace(chr(39), '')}"
+        )
+        if state is None:
+            continue
+        job = control_job("db", condition, "paper")
+        # at frozen weights the SB kernel's potential (F x + W z + c + b) with W = -F D
+        # is DB's; unlike the DB kernel, which forms -F D itself, it takes W as given
+        params = replace(job.params, variant="sb")
+        test = load_data(job).test[:n_test]
+        W = state["W"]
+        off = ~np.eye(len(W), dtype=bool)
+        row = {
+            "positive_share": float((W[off] > 0).mean()),
+            "max_positive_over_sigma2": float(W[off].max() / float(state["sigma"]) ** 2),
+        }
+        n_rec = min(EXCITATION_RECORD, n_test) * params.steps_per_presentation
+        for label, inhibition in (("learned", W), ("no excitation", without_excitation(W))):
+            network = NetworkState(
+                F=state["F"],
+                D=state["D"],
+                W=inhibition,
+                W3=np.zeros((0, 0, 0)),
+                Fbar=np.zeros((0, 0)),
+                b=state["b"],
+                z=np.zeros(len(W)),
+                sigma=float(state["sigma"]),
+            )
+            seg = evaluate(network, params, test, np.random.default_rng(seed), n_record=n_rec)
+            rates = seg.counts.sum(axis=0) / (len(test) * params.t_present / 1000.0)
+            per_step = seg.record["s"].sum(axis=1)
+            spikes = per_step.sum()
+            row[label] = {
+                "loss": float(np.mean(seg.loss)),
+                "rate_hz": float(rates.mean()),
+                "below_1hz": int((rates < 1.0).sum()),
+                "coincident_share": float(per_step[per_step > 1].sum() / spikes) if spikes else 0.0,
+            }
+        out[condition] = row
+    return out
+
+
+def excitation_table(diagnostic: dict[str, dict]) -> str:
+    """Markdown table of :func:`excitation_diagnostic`."""
+    lines = [
+        "| DB network | positive $W_{jk}$ | max $W_{jk}/\\sigma^2$ | inhibition | test loss "
+        "| rate (Hz) | below 1 Hz | coincident spikes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for condition, row in diagnostic.items():
+        for label in ("learned", "no excitation"):
+            r = row[label]
+            lines.append(
+                f"| {condition} | {100 * row['positive_share']:.0f} % | "
+                f"{row['max_positive_over_sigma2']:.0f} | {label} | {r['loss']:.4f} | "
+                f"{r['rate_hz']:.1f} | {r['below_1hz']} | {100 * r['coincident_share']:.1f} % |"
+            )
+    return "\n".join(lines)
+
+
+def excitation_numbers(diagnostic: dict[str, dict]) -> dict:
+    """Key numbers of :func:`excitation_diagnostic` as ``{name: value}``."""
+    out = {}
+    for condition, row in diagnostic.items():
+        tag = condition.replace(" ", "_").replace("'", "")
+        out[f"positive_share_{tag}"] = row["positive_share"]
+        out[f"max_positive_over_sigma2_{tag}"] = row["max_positive_over_sigma2"]
+        for label in ("learned", "no excitation"):
+            for key, value in row[label].items():
+                out[f"{key}_{tag}_{label.replace(' ', '_')}"] = value
+    return out
+
+
+def excitation_finding(diagnostic: dict[str, dict]) -> str:
+    """What :func:`excitation_diagnostic` shows for the photographs against the
+    baseline, in words computed from it."""
+    if "photographs" not in diagnostic or "baseline" not in diagnostic:
+        return ""
+    photo, base = diagnostic["photographs"], diagnostic["baseline"]
+    change = {
+        name: row["no excitation"]["loss"] / row["learned"]["loss"] - 1
+        for name, row in (("photographs", photo), ("baseline", base))
+    }
+    helps = change["photographs"] < -0.1
+    return (
+        f"In the final state of DB on the photographs {100 * photo['positive_share']:.0f} % "
+        f"of the off-diagonal inhibitory weights are excitatory (baseline "
+        f"{100 * base['positive_share']:.0f} %), the largest at "
+        f"{photo['max_positive_over_sigma2']:.0f} $\\sigma^2$ (baseline "
+        f"{base['max_positive_over_sigma2']:.0f}). Removing them at frozen weights changes "
+        f"its test loss by {100 * change['photographs']:+.0f} % (baseline "
+        f"{100 * change['baseline']:+.0f} %); "
+        f"{photo['learned']['below_1hz']} of its {CONTROL_N_Z} neurons fire below 1 Hz with "
+        f"the learned inhibition and {photo['no excitation']['below_1hz']} without the "
+        "excitatory part. "
+        + (
+            "So the mutual excitation is what spoils the final code."
+            if helps
+            else "So the mutual excitation is not what spoils the final code at frozen "
+            "weights: the network has learned a state in which most neurons are nearly "
+            "silent at test, and that state stays without the excitatory weights."
+        )
+    )
+
+
 def plot_controls(rows: dict[tuple[str, str], dict]) -> plt.Figure:
     """Test loss during training of every control network (DB solid, SB dashed; one
     colour per condition, log scale)."""
@@ -1511,6 +1651,7 @@ registry.register(
     lambda scale, n: _flat(control_jobs(scale, range(1 if n is None else n))),
     describe=_describe_control,
     keep_fields=True,
+    keep_states=True,
 )
 registry.register(
     NOISE_SWEEP,

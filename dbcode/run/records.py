@@ -9,6 +9,7 @@ asked to.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -63,9 +64,39 @@ BEST_SUFFIX = "_best"
 
 
 def field_name(row: dict) -> str:
-    """Name of a network's final ``F`` in :func:`fields_path`: ``<variant>_n<N_z>_s<seed>``
-    (its ``F`` where it coded best: the same with :data:`BEST_SUFFIX`)."""
-    return f"{row['variant']}_n{row['n_z']}_s{row['seed']}"
+    """Name of a network's final ``F`` in :func:`fields_path`: ``<variant>_n<N_z>_s<seed>``,
+    followed by ``_<condition>`` for rows with a ``condition`` column (spaces and
+    punctuation as ``-``); its ``F`` where it coded best: the same with
+    :data:`BEST_SUFFIX`."""
+    name = f"{row['variant']}_n{row['n_z']}_s{row['seed']}"
+    if "condition" in row:
+        name += "_" + re.sub(r"[^0-9A-Za-z]+", "-", str(row["condition"])).strip("-")
+    return name
+
+
+def states_path(path) -> Path:
+    """Where the final network states of the record at ``path`` are kept."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}_states.npz")
+
+
+STATE_ARRAYS = ("F", "D", "W", "b")
+"""The arrays of a network's final state kept with ``keep_states`` (with its ``sigma``)."""
+
+
+def load_states(name: str, scale: str = "paper") -> dict[str, dict[str, np.ndarray]]:
+    """The committed final network states of a sweep (see :func:`export_summary`) by
+    :func:`field_name`: ``{name: {"F", "D", "W", "b", "sigma"}}``; empty when there are
+    none."""
+    path = summary_path(name, scale)
+    if path is None or not states_path(path).is_file():
+        return {}
+    out: dict[str, dict[str, np.ndarray]] = {}
+    with np.load(states_path(path)) as npz:
+        for key in npz.files:
+            network, array = key.rsplit(".", 1)
+            out.setdefault(network, {})[array] = npz[key].astype(float)
+    return out
 
 
 def load_fields(name: str, scale: str = "paper") -> dict[str, np.ndarray]:
@@ -109,6 +140,7 @@ def export_summary(
     *,
     describe: Callable[[Job, Result], dict] | None = None,
     keep_fields: bool = False,
+    keep_states: bool = False,
     force: bool = False,
 ) -> dict:
     """Write the summary of every finished job of a sweep to a small JSON file (the
@@ -120,7 +152,9 @@ def export_summary(
     long sweep keeps its record across code changes that leave the rules alone.
     ``describe`` adds columns to every row (see :func:`summarize_network`);
     ``keep_fields`` writes every network's input weights beside the record, final and
-    (where the store has them) at the network's lowest test loss.
+    (where the store has them) at the network's lowest test loss; ``keep_states`` its
+    final state (:data:`STATE_ARRAYS` in single precision and ``sigma``) in
+    :func:`states_path`.
 
     Raises
     ------
@@ -129,7 +163,7 @@ def export_summary(
         or another store): nothing is written unless ``force``; the message lists them.
     """
     stored = _stored_networks(store)
-    rows, fields = [], {}
+    rows, fields, states = [], {}, {}
     for job in jobs:
         current = job_key(job)
         wanted = json.dumps(
@@ -145,6 +179,12 @@ def export_summary(
                 if "F_best" in entry.arrays:  # where the network coded best
                     best = entry.arrays["F_best"].astype(np.float16)
                     fields[field_name(rows[-1]) + BEST_SUFFIX] = best
+            if keep_states:
+                for array in STATE_ARRAYS:
+                    states[f"{field_name(rows[-1])}.{array}"] = entry.arrays[array].astype(
+                        np.float32
+                    )
+                states[f"{field_name(rows[-1])}.sigma"] = np.float64(entry.meta["sigma"])
     summary = to_json({"total": len(jobs), "done": len(rows), "networks": rows})
     path = Path(path)
     if path.is_file() and not force:
@@ -163,6 +203,8 @@ def export_summary(
     path.write_text(json.dumps(summary, indent=1, sort_keys=True, allow_nan=False) + "\n")
     if fields:
         np.savez_compressed(fields_path(path), **fields)
+    if states:
+        np.savez_compressed(states_path(path), **states)
     return summary
 
 

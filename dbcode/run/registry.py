@@ -35,12 +35,16 @@ class NamedSweep:
         (e.g. the distinct bars of a bars network).
     keep_fields : bool
         Keep every network's input weights ``F`` beside the record (receptive fields).
+    keep_states : bool
+        Keep every network's final state (``F``, ``D``, ``W``, ``b``, ``sigma``) beside
+        the record, for analyses at frozen weights.
     """
 
     name: str
     jobs: Callable[[str, int | None], list[Job]]
     describe: Callable[[Job, Result], dict] | None = None
     keep_fields: bool = False
+    keep_states: bool = False
 
 
 SWEEPS: dict[str, NamedSweep] = {}
@@ -53,9 +57,10 @@ def register(
     *,
     describe: Callable[[Job, Result], dict] | None = None,
     keep_fields: bool = False,
+    keep_states: bool = False,
 ) -> NamedSweep:
     """Register (or replace) the named sweep ``name``; returns it."""
-    SWEEPS[name] = NamedSweep(name, jobs, describe, keep_fields)
+    SWEEPS[name] = NamedSweep(name, jobs, describe, keep_fields, keep_states)
     return SWEEPS[name]
 
 

@@ -368,3 +368,10 @@ def test_control_table_and_finding():
     table = sx.control_table(rows)
     assert "| DB | baseline | 0.0200 | 0.30 |" in table
     assert "rise from 0.60 M presentations" in sx.control_finding(rows)
+
+
+def test_without_excitation_keeps_the_diagonal_and_the_inhibition():
+    W = np.array([[-2.0, 0.5, -0.1], [0.3, -1.0, 0.2], [-0.4, 0.0, 1.5]])
+    out = sx.without_excitation(W)
+    assert np.array_equal(out, [[-2.0, 0.0, -0.1], [0.0, -1.0, 0.0], [-0.4, 0.0, 1.5]])
+    assert W[0, 1] == 0.5  # the input is not modified

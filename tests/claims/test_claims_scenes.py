@@ -143,3 +143,20 @@ def test_controls_show_the_photographs_make_db_unstable():
     for condition in ("baseline", "fixed pool", "authors' test"):
         assert onset[("db", condition)] is None, condition
     assert onset[("sb", "baseline")] is None and onset[("sb", "photographs")] is None
+
+
+def test_excitation_diagnostic_shows_the_final_photograph_state_is_spoilt_without_it():
+    """The diagnostic at frozen weights (book/scenes.md, controlled experiments): DB's
+    final state on the photographs has far more excitatory off-diagonal inhibitory
+    weights than the baseline's, and without them it still codes far worse than the
+    baseline, with most neurons nearly silent: the excitation is not what spoils the
+    final code."""
+    k = key_numbers("fig5b_controls")
+    assert k["positive_share_photographs"] > 2 * k["positive_share_baseline"]
+    assert k["max_positive_over_sigma2_photographs"] > 10 * k["max_positive_over_sigma2_baseline"]
+    assert k["loss_photographs_no_excitation"] > 1.2 * k["loss_baseline_learned"]
+    ratio = k["loss_photographs_no_excitation"] / k["loss_photographs_learned"]
+    assert abs(ratio - 1) < 0.1, ratio
+    from dbcode.chapters.scenes import CONTROL_N_Z
+
+    assert k["below_1hz_photographs_no_excitation"] > CONTROL_N_Z / 2

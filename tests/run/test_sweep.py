@@ -180,6 +180,34 @@ def test_export_keeps_natural_image_fields(tmp_path):
         np.testing.assert_allclose(npz["db_n6_s0_best"], best, rtol=1e-3, atol=1e-4)
 
 
+def test_export_keeps_each_controls_network_and_its_final_state(tmp_path, monkeypatch):
+    """Networks that differ only in their condition keep their own fields and states."""
+    from dbcode.chapters import scenes as sx
+
+    small = dict(n_presentations=20, n_evals=1, n_test_eval=5, n_train=40, n_test=10)
+    jobs = []
+    for condition in ("baseline", "photographs"):
+        job = sx.control_job("db", condition, "ci")
+        jobs.append(Job("scenes", "ci", 0, {**job.overrides, "n_z": 6, **small}, job.data))
+    store = ResultStore(tmp_path / "store")
+    results = sweep.run(jobs, workers=1, store=store, progress=False)
+    named = registry.named_sweep(sx.CONTROL_SWEEP)
+    assert named.keep_states
+    out = tmp_path / "out" / "controls.json"
+    records.export_summary(
+        jobs, store, out, describe=named.describe, keep_fields=True, keep_states=True
+    )
+    with np.load(tmp_path / "out" / "controls_fields.npz") as npz:
+        assert {"db_n6_s0_baseline", "db_n6_s0_photographs"} <= set(npz.files)
+    monkeypatch.setattr(records, "summary_path", lambda name, scale="paper": out)
+    states = records.load_states("controls")
+    assert sorted(states) == ["db_n6_s0_baseline", "db_n6_s0_photographs"]
+    for result, name in zip(results, sorted(states)):
+        assert set(states[name]) == {"F", "D", "W", "b", "sigma"}
+        np.testing.assert_allclose(states[name]["W"], result.arrays["W"], rtol=1e-6, atol=1e-7)
+        assert states[name]["sigma"] == result.meta["sigma"]
+
+
 def test_committed_records_summarise_each_sweep(monkeypatch):
     rows = [{"runtime_s": 30.0, "code_version": "a"}, {"runtime_s": 60.0, "code_version": "b"}]
     summaries = {"fig4b": {"done": 2, "total": 210, "networks": rows}}
