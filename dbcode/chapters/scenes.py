@@ -1481,6 +1481,16 @@ def without_excitation(W: np.ndarray) -> np.ndarray:
     return out
 
 
+def independent_coincidence(n_z: int, params: Params | None = None) -> float:
+    """Share of spikes that fall in a time step together with another spike when the
+    ``n_z`` neurons fire independently (Poisson) at the population rate
+    :data:`POPULATION_RATE`: ``1 - exp(-lambda)`` with ``lambda`` the expected spikes of
+    the others per step."""
+    params = control_job("db", "baseline", "paper").params if params is None else params
+    lam = POPULATION_RATE * (n_z - 1) / n_z * params.dt / 1000.0
+    return float(1.0 - np.exp(-lam))
+
+
 def excitation_diagnostic(
     states: dict[str, dict[str, np.ndarray]], n_test: int = EXCITATION_TEST, seed: int = 0
 ) -> dict[str, dict]:
@@ -1496,8 +1506,8 @@ def excitation_diagnostic(
         largest value over ``sigma^2``, and for ``"learned"`` and ``"no excitation"``
         the test loss (Eq 1), the mean rate (Hz), the neurons below 1 Hz, and the share
         of spikes that fall in a time step together with another spike (in the first
-        :data:`EXCITATION_RECORD` patches; about 10 % for independent neurons at the
-        population rate of 1000 Hz and ``dt = 0.1`` ms).
+        :data:`EXCITATION_RECORD` patches; for independent neurons
+        :func:`independent_coincidence`).
     """
     out = {}
     for condition in CONTROL_RULES["db"]:
@@ -1588,9 +1598,11 @@ def excitation_finding(diagnostic: dict[str, dict]) -> str:
     return (
         f"In the final state of DB on the photographs {100 * photo['positive_share']:.0f} % "
         f"of the off-diagonal inhibitory weights are excitatory (baseline "
-        f"{100 * base['positive_share']:.0f} %), the largest at "
-        f"{photo['max_positive_over_sigma2']:.0f} $\\sigma^2$ (baseline "
-        f"{base['max_positive_over_sigma2']:.0f}). Removing them at frozen weights changes "
+        f"{100 * base['positive_share']:.0f} %), and the largest $W_{{jk}}/\\sigma^2$ is "
+        f"{photo['max_positive_over_sigma2']:.0f} (baseline "
+        f"{base['max_positive_over_sigma2']:.0f}). Independent neurons at the population "
+        f"rate would share a step with another spike in "
+        f"{100 * independent_coincidence(CONTROL_N_Z):.1f} % of their spikes. Removing them at frozen weights changes "
         f"its test loss by {100 * change['photographs']:+.0f} % (baseline "
         f"{100 * change['baseline']:+.0f} %); "
         f"{photo['learned']['below_1hz']} of its {CONTROL_N_Z} neurons fire below 1 Hz with "
