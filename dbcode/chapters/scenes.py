@@ -1105,18 +1105,15 @@ def summary_box(
     return "```{important}\n" + "\n\n".join(lines) + "\n```"
 
 
-def plot_paper_scale(summary: dict, fields: dict[str, np.ndarray], sweep: Sweep) -> plt.Figure:
-    """Fig 5B-C at the paper's run length: the lowest test loss during training (the
+def plot_paper_scale(summary: dict, sweep: Sweep) -> plt.Figure:
+    """Fig 5B at the paper's run length: the lowest test loss during training (the
     paper's measure, :func:`~dbcode.analysis.losses.lowest_loss`) against ``N_z`` from the committed summary,
     with the final loss (open markers) and the CI-scale means of the lowest loss
-    (dashed) beside it, the test loss over training of the
-    paper-scale networks (the first four ``N_z``), and the receptive fields the two
-    rules learned at the smallest ``N_z`` (sorted by orientation index)."""
+    (dashed) beside it, and the test loss over training of the paper-scale networks
+    (the first four ``N_z``); :func:`plot_paper_fields` shows their receptive fields."""
     both = paper_conditions(summary)
-    fig = plt.figure(figsize=(11, 7.2))
-    grid = fig.add_gridspec(
-        2, 2, wspace=0.25, hspace=0.35, left=0.07, right=0.98, bottom=0.06, top=0.94
-    )
+    fig = plt.figure(figsize=(11, 4.0))
+    grid = fig.add_gridspec(1, 2, wspace=0.25, left=0.07, right=0.98, bottom=0.13, top=0.9)
     ax = fig.add_subplot(grid[0, 0])
     final = paper_losses(summary, "final")
     for rule, by_n in paper_losses(summary, "lowest").items():
@@ -1175,20 +1172,6 @@ def plot_paper_scale(summary: dict, fields: dict[str, np.ndarray], sweep: Sweep)
     ax.set_yscale("log")
     ax.set_title("during training, paper scale", fontsize=9)
     ax.legend(fontsize=7, frameon=False, ncol=2, loc="upper left")
-    for col, rule in enumerate(RULES):
-        F = fields.get(f"{rule}_n{both[0]}_s0")
-        sub = fig.add_subplot(grid[1, col])
-        if F is None:
-            sub.set_axis_off()
-            continue
-        a = orientation_indices(F)
-        show_mosaic(
-            sub,
-            receptive_fields(F)[np.argsort(a)],
-            cols=10,
-            title=f"{LABELS[rule]}, $N_z$ = {both[0]}, paper scale: median A = {np.median(a):.2f}",
-            common_scale=True,
-        )
     return fig
 
 

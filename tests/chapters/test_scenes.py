@@ -164,11 +164,9 @@ def test_paper_summary_tables_losses_by_rule_and_n_z():
     assert numbers["loss_sb_n60"] == pytest.approx(0.025)
     assert numbers["lowest_db_n40"] == pytest.approx(0.018)
     assert numbers["median_db_n40"] > orientation.ORIENTED
-    fig = sx.plot_paper_scale(
-        summary, fields, _sweep(sb=[0.03, 0.025, 0.02], db=[0.025, 0.02, 0.019])
-    )
+    fig = sx.plot_paper_scale(summary, _sweep(sb=[0.03, 0.025, 0.02], db=[0.025, 0.02, 0.019]))
     assert "3 of 18" in fig.axes[0].get_title()
-    assert len(fig.axes) == 4
+    assert len(fig.axes) == 2
     assert len(fig.axes[1].lines) == 2  # SB and DB during training at N_z = 40
     table = sx.paper_table(summary)
     assert "| 40 | 0.0300 | 0.0180 | 0.0300 | 0.0200 | +66.7 % | +50.0 % |" in table
