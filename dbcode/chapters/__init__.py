@@ -4,6 +4,6 @@ Importing the package registers every chapter's named sweeps in
 :mod:`dbcode.run.registry` (the command line does this).
 """
 
-from dbcode.chapters import bars, delays, derivation, mnist, scenes
+from dbcode.chapters import bars, delays, derivation, mnist, scenes, scenes_controls, scenes_paper
 
-__all__ = ["bars", "delays", "derivation", "mnist", "scenes"]
+__all__ = ["bars", "delays", "derivation", "mnist", "scenes", "scenes_controls", "scenes_paper"]

@@ -7,6 +7,8 @@ import pytest
 
 from dbcode.analysis import losses, orientation
 from dbcode.chapters import scenes as sx
+from dbcode.chapters import scenes_controls as sc
+from dbcode.chapters import scenes_paper as sp
 from dbcode.run.store import Result
 
 
@@ -33,11 +35,11 @@ def test_paper_grid_is_the_papers():
 
 
 def test_noise_control_differs_from_the_paper_sweep_only_in_the_final_noise():
-    jobs = sx.noise_jobs("paper", [0])
-    assert set(jobs) == {(r, n) for r in sx.RULES for n in sx.NOISE_N_ZS}
+    jobs = sp.noise_jobs("paper", [0])
+    assert set(jobs) == {(r, n) for r in sx.RULES for n in sp.NOISE_N_ZS}
     for (rule, n), (job,) in jobs.items():
         paper = sx.network_job(rule, n, "paper", 0).params
-        assert job.params.sigma2_final == sx.NOISE_SIGMA2 > paper.sigma2_final
+        assert job.params.sigma2_final == sp.NOISE_SIGMA2 > paper.sigma2_final
         assert job.params.replace(sigma2_final=paper.sigma2_final) == paper
 
 
@@ -150,28 +152,28 @@ def _paper_summary():
 
 def test_paper_summary_tables_losses_by_rule_and_n_z():
     summary = _paper_summary()
-    table = sx.paper_losses(summary)
+    table = sp.paper_losses(summary)
     assert list(table["sb"]) == [40, 60] and list(table["db"]) == [40]
-    assert sx.paper_conditions(summary) == [40]
-    lowest = sx.paper_losses(summary, "lowest")
+    assert sp.paper_conditions(summary) == [40]
+    lowest = sp.paper_losses(summary, "lowest")
     assert lowest["sb"][40][0] == 0.03 and lowest["db"][40][0] == 0.018
     with pytest.raises(ValueError, match="unknown loss measure 'best'"):
-        sx.paper_losses(summary, "best")
+        sp.paper_losses(summary, "best")
     x, _ = _grid()
     oriented = np.concatenate([np.cos(1.5 * x).ravel(), np.zeros(64)])
     fields = {"sb_n40_s0": np.tile(oriented, (40, 1)), "db_n40_s0": np.tile(oriented, (40, 1))}
-    numbers = sx.paper_key_numbers(summary, fields)
+    numbers = sp.paper_key_numbers(summary, fields)
     assert numbers["loss_sb_n60"] == pytest.approx(0.025)
     assert numbers["lowest_db_n40"] == pytest.approx(0.018)
     assert numbers["median_db_n40"] > orientation.ORIENTED
-    fig = sx.plot_paper_scale(summary, _sweep(sb=[0.03, 0.025, 0.02], db=[0.025, 0.02, 0.019]))
+    fig = sp.plot_paper_scale(summary, _sweep(sb=[0.03, 0.025, 0.02], db=[0.025, 0.02, 0.019]))
     assert "3 of 18" in fig.axes[0].get_title()
     assert len(fig.axes) == 2
     assert len(fig.axes[1].lines) == 2  # SB and DB during training at N_z = 40
-    table = sx.paper_table(summary)
+    table = sp.paper_table(summary)
     assert "| 40 | 0.0300 | 0.0180 | 0.0300 | 0.0200 | +66.7 % | +50.0 % |" in table
     assert "DB is below SB at every $N_z$ computed so far; at the end" in table
-    trajectories = sx.paper_trajectories(summary, 40)
+    trajectories = sp.paper_trajectories(summary, 40)
     assert trajectories["db"]["best"] == 0.018 and trajectories["db"]["best_at"] == 500_000
     assert trajectories["sb"]["below_1hz"] == 0
 
@@ -188,20 +190,20 @@ def _two_size_summary():
 
 def test_paper_c6_and_onsets_read_the_record():
     summary = _two_size_summary()
-    c6 = sx.paper_c6(summary, "lowest")
+    c6 = sp.paper_c6(summary, "lowest")
     assert c6["n_zs"] == [40, 60] and c6["below"] == [40, 60]
     assert c6["gap"] == pytest.approx([0.03 / 0.018 - 1, 0.025 / 0.02 - 1])
     # DB's lowest at 40 (0.018) lies below SB's loss at 60: a lower bound of 60/40
     assert c6["ratio"]["n_z"] == 40 and c6["ratio"]["lower_bound"] == pytest.approx(1.5)
-    final = sx.paper_c6(summary, "final")
+    final = sp.paper_c6(summary, "final")
     assert final["below"] == [40]  # DB ends at 0.03 at N_z = 60, above SB's 0.025
-    onsets = sx.paper_onsets(summary)
+    onsets = sp.paper_onsets(summary)
     assert onsets[("db", 60)] == 1_000_000 and onsets[("db", 40)] is None
-    text = sx.paper_findings(summary, {}, {})
+    text = sp.paper_findings(summary, {}, {})
     assert "DB at $N_z$ = 60 (from 1.00 M presentations)" in text
     assert "none of the other 3 networks" in text
     assert "$N_z$ = 40 of 40 and 60" in text
-    box = sx.summary_box(
+    box = sp.summary_box(
         _sweep(sb=[0.03, 0.025, 0.02], db=[0.025, 0.02, 0.019]),
         {
             (r, n): {"centre-surround": 0.0, "Gabor-like": 0.0}
@@ -212,7 +214,7 @@ def test_paper_c6_and_onsets_read_the_record():
         summary,
     )
     assert "DB's test loss rises late in training at $N_z$ = 60" in box
-    assert sx.paper_runtimes(summary) == (
+    assert sp.paper_runtimes(summary) == (
         "Measured, one core per network: SB 10 min at $N_z$ = 40 and 10 min at $N_z$ = 60; "
         "DB 10 min at $N_z$ = 40 and 10 min at $N_z$ = 60."
     )
@@ -227,8 +229,8 @@ def test_paper_fields_are_shown_at_the_best_point_and_at_the_end():
         for n in (40, 60):
             fields[f"{rule}_n{n}_s0"] = np.tile(oriented, (n, 1))
             fields[f"{rule}_n{n}_s0_best"] = np.tile(-oriented, (n, 1))
-    assert sx.best_presentations(summary["networks"][1]) == 500_000
-    fig = sx.plot_paper_fields(summary, fields)
+    assert sp.best_presentations(summary["networks"][1]) == 500_000
+    fig = sp.plot_paper_fields(summary, fields)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert len(titles) == 8
     assert "DB, $N_z$ = 40 (best, 0.50 M presentations)" in titles[2]
@@ -245,8 +247,8 @@ def test_sigma2_schedule_follows_the_per_step_annealing_rule():
     sigma, steps = params.sigma_init, params.steps_per_presentation
     for _ in range(20 * steps):  # 20 presentations
         sigma += sigma_annealing_update(sigma, params.sigma2_final, params.eta_sigma * params.dt)
-    assert sx.sigma2_schedule(params, 20) == pytest.approx(sigma**2, rel=1e-3)
-    assert sx.sigma2_schedule(params, 0) == pytest.approx(1.0)
+    assert sp.sigma2_schedule(params, 20) == pytest.approx(sigma**2, rel=1e-3)
+    assert sp.sigma2_schedule(params, 0) == pytest.approx(1.0)
 
 
 def _control_summaries():
@@ -263,16 +265,16 @@ def _control_summaries():
 
     paper = {
         "networks": [
-            row("sb", 40, [0.07, 0.028, 0.027, 0.027, 0.027], sx.PAPER_SIGMA2),
-            row("db", 40, [0.07, 0.024, 0.035, 0.035, 0.035], sx.PAPER_SIGMA2),
-            row("db", 100, [0.07, 0.02, 0.02, 0.02, 0.02], sx.PAPER_SIGMA2),
+            row("sb", 40, [0.07, 0.028, 0.027, 0.027, 0.027], sp.PAPER_SIGMA2),
+            row("db", 40, [0.07, 0.024, 0.035, 0.035, 0.035], sp.PAPER_SIGMA2),
+            row("db", 100, [0.07, 0.02, 0.02, 0.02, 0.02], sp.PAPER_SIGMA2),
         ]
     }
     control = {
         "networks": [
-            row("sb", 40, [0.07, 0.029, 0.028, 0.028, 0.028], sx.NOISE_SIGMA2),
-            row("db", 40, [0.07, 0.025, 0.024, 0.024, 0.024], sx.NOISE_SIGMA2),
-            row("sb", 60, [0.07, 0.026, 0.026, 0.026, 0.026], sx.NOISE_SIGMA2),
+            row("sb", 40, [0.07, 0.029, 0.028, 0.028, 0.028], sp.NOISE_SIGMA2),
+            row("db", 40, [0.07, 0.025, 0.024, 0.024, 0.024], sp.NOISE_SIGMA2),
+            row("sb", 60, [0.07, 0.026, 0.026, 0.026, 0.026], sp.NOISE_SIGMA2),
         ]
     }
     return paper, control
@@ -286,23 +288,23 @@ def test_instability_onset_is_the_first_rise_after_the_lowest_loss():
 
 
 def test_noise_control_pairs_each_network_with_its_control():
-    pairs = sx.noise_control(*_control_summaries())
+    pairs = sp.noise_control(*_control_summaries())
     assert list(pairs) == [("db", 40), ("sb", 40)]  # sb 60 has no paper-scale partner
-    assert set(pairs["db", 40]) == {sx.PAPER_SIGMA2, sx.NOISE_SIGMA2}
-    numbers = sx.noise_control_numbers(pairs)
+    assert set(pairs["db", 40]) == {sp.PAPER_SIGMA2, sp.NOISE_SIGMA2}
+    numbers = sp.noise_control_numbers(pairs)
     assert numbers["final_db_n40_s0.13"] == pytest.approx(0.035)
     assert numbers["lowest_db_n40_s0.13"] == 0.024
     assert numbers["final_db_n40_s0.18"] == pytest.approx(0.024)
-    table = sx.noise_control_table(pairs)
+    table = sp.noise_control_table(pairs)
     assert "| SB, $N_z$ = 40 | 0.0270 | 0.0270 | 0.0280 | 0.0280 |" in table
     assert "| DB, $N_z$ = 40 | 0.0240 | 0.0350 | 0.0240 | 0.0240 |" in table
     assert numbers["onset_db_n40_s0.13"] == 1_000_000 and numbers["onset_db_n40_s0.18"] == 0
-    assert sx.noise_onset(pairs) == (
+    assert sp.noise_onset(pairs) == (
         "DB's test loss first rose 20 % above its lowest with 40 neurons after 1.0 million "
         "presentations with $\\sigma^2 \\to$ 0.13, not before the end with "
         "$\\sigma^2 \\to$ 0.18."
     )
-    fig = sx.plot_noise_control(pairs)
+    fig = sp.plot_noise_control(pairs)
     assert len(fig.axes) == 2  # one panel and its sigma^2 axis
     assert len(fig.axes[0].lines) == 4 and len(fig.axes[1].lines) == 4
 
@@ -312,7 +314,7 @@ def test_noise_control_caption_names_both_final_noise_levels():
 
     text = (Path(__file__).parents[2] / "book" / "scenes.md").read_text()
     caption = text[text.index("**The noise control") : text.index("name: fig-scenes-noise")]
-    for sigma2 in (sx.PAPER_SIGMA2, sx.NOISE_SIGMA2):
+    for sigma2 in (sp.PAPER_SIGMA2, sp.NOISE_SIGMA2):
         assert f"{sigma2:g}" in caption
 
 
@@ -331,7 +333,7 @@ def test_the_summary_box_states_what_holds():
     sweep = _sweep(sb=[0.03, 0.025, 0.02], db=[0.025, 0.02, 0.021])
     none = {"centre-surround": 0.0, "Gabor-like": 0.0}
     classes = {(r, n): none for r in sx.RULES for n in (50, 100, 200)}
-    box = sx.summary_box(sweep, classes, "dead leaves; fresh patches")
+    box = sp.summary_box(sweep, classes, "dead leaves; fresh patches")
     assert box.startswith("```{important}") and box.endswith("```")
     assert "at $N_z$ = 50 and 100 of 50, 100 and 200" in box
     assert "**not** the paper's centre-surround" in box
@@ -339,14 +341,14 @@ def test_the_summary_box_states_what_holds():
 
 
 def test_control_conditions_are_recovered_from_the_jobs():
-    for rule, conditions in sx.CONTROL_RULES.items():
+    for rule, conditions in sc.CONTROL_RULES.items():
         for condition in conditions:
-            job = sx.control_job(rule, condition, "paper")
-            assert sx.control_condition(job) == condition
-            assert job.params.n_z == sx.CONTROL_N_Z
-            assert job.params.n_presentations == sx.CONTROL_PRESENTATIONS
-            assert job.params.n_evals * 15_000 == sx.CONTROL_PRESENTATIONS
-    assert sx.control_job("db", "authors' test", "paper").params.test_protocol == "authors"
+            job = sc.control_job(rule, condition, "paper")
+            assert sc.control_condition(job) == condition
+            assert job.params.n_z == sc.CONTROL_N_Z
+            assert job.params.n_presentations == sc.CONTROL_PRESENTATIONS
+            assert job.params.n_evals * 15_000 == sc.CONTROL_PRESENTATIONS
+    assert sc.control_job("db", "authors' test", "paper").params.test_protocol == "authors"
 
 
 def test_control_table_and_finding():
@@ -360,16 +362,16 @@ def test_control_table_and_finding():
         "rate_hz": 15.0,
         "runtime_s": 600.0,
     }
-    rows = sx.control_rows(
+    rows = sc.control_rows(
         {"networks": [row, {**row, "variant": "sb", "test_loss": [0.05, 0.03, 0.03, 0.03]}]}
     )
-    table = sx.control_table(rows)
+    table = sc.control_table(rows)
     assert "| DB | baseline | 0.0200 | 0.30 |" in table
-    assert "rise from 0.60 M presentations" in sx.control_finding(rows)
+    assert "rise from 0.60 M presentations" in sc.control_finding(rows)
 
 
 def test_without_excitation_keeps_the_diagonal_and_the_inhibition():
     W = np.array([[-2.0, 0.5, -0.1], [0.3, -1.0, 0.2], [-0.4, 0.0, 1.5]])
-    out = sx.without_excitation(W)
+    out = sc.without_excitation(W)
     assert np.array_equal(out, [[-2.0, 0.0, -0.1], [0.0, -1.0, 0.0], [-0.4, 0.0, 1.5]])
     assert W[0, 1] == 0.5  # the input is not modified

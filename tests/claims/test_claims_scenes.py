@@ -97,10 +97,10 @@ def test_noise_control_delays_dbs_instability():
     the noise annealed only to sigma^2 = 0.18 it rises later or not at all, SB ends worse,
     and at the smallest N_z DB stays within 10 % of its lowest to the end and ends below
     SB's."""
-    from dbcode.chapters import scenes as sx
+    from dbcode.chapters import scenes_paper as sp
 
     k = key_numbers("fig5b_noise")
-    paper, control = f"s{sx.PAPER_SIGMA2:g}", f"s{sx.NOISE_SIGMA2:g}"
+    paper, control = f"s{sp.PAPER_SIGMA2:g}", f"s{sp.NOISE_SIGMA2:g}"
     n_zs = sorted(
         {int(key.split("_n")[1].split("_")[0]) for key in k if key.startswith("final_db")}
     )
@@ -127,17 +127,17 @@ def test_controls_show_the_photographs_make_db_unstable():
     below that rise on the default images with fresh patches, with a fixed pool and with
     the authors' test protocol; SB rises under neither image set."""
     from dbcode.analysis.losses import instability_onset
-    from dbcode.chapters import scenes as sx
+    from dbcode.chapters import scenes_controls as sc
     from dbcode.run.records import load_summary
 
-    summary = load_summary(sx.CONTROL_SWEEP, "paper")
+    summary = load_summary(sc.CONTROL_SWEEP, "paper")
     if summary is None:
         pytest.fail(
             "results/paper/fig5b-controls.json is missing: run "
             "`python -m dbcode sweep fig5b-controls --scale paper` and export it"
         )
-    rows = sx.control_rows(summary)
-    assert set(rows) == {(r, c) for r, cs in sx.CONTROL_RULES.items() for c in cs}
+    rows = sc.control_rows(summary)
+    assert set(rows) == {(r, c) for r, cs in sc.CONTROL_RULES.items() for c in cs}
     onset = {key: instability_onset(row["test_loss"], row["eval_at"]) for key, row in rows.items()}
     assert onset[("db", "photographs")] is not None
     for condition in ("baseline", "fixed pool", "authors' test"):
@@ -157,6 +157,6 @@ def test_excitation_diagnostic_shows_the_final_photograph_state_is_spoilt_withou
     assert k["loss_photographs_no_excitation"] > 1.2 * k["loss_baseline_learned"]
     ratio = k["loss_photographs_no_excitation"] / k["loss_photographs_learned"]
     assert abs(ratio - 1) < 0.1, ratio
-    from dbcode.chapters.scenes import CONTROL_N_Z
+    from dbcode.chapters.scenes_controls import CONTROL_N_Z
 
     assert k["below_1hz_photographs_no_excitation"] > CONTROL_N_Z / 2

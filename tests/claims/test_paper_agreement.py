@@ -45,8 +45,9 @@ def _natural_image_orderings(measure: str, ci_prefix: str):
     """``(N_z, paper SB, paper DB, CI SB, CI DB)`` by ``measure`` at every ``N_z`` with
     networks of both rules at both scales."""
     from dbcode.chapters import scenes as sx
+    from dbcode.chapters import scenes_paper as sp
 
-    _, summary, _ = sx.paper_record()
+    _, summary, _ = sp.paper_record()
     if summary is None:
         pytest.fail(
             "no paper-scale natural-image record (results/paper/fig5b.json or "
@@ -54,9 +55,9 @@ def _natural_image_orderings(measure: str, ci_prefix: str):
             "`python -m dbcode export fig5b --scale paper`"
         )
     ci = claims.key_numbers("fig5b", sx.CHAPTER)
-    paper = sx.paper_losses(summary, measure)
+    paper = sp.paper_losses(summary, measure)
     ci_n_zs = [int(n) for n in ci["n_z_values"].split(",")]
-    compared = [n for n in sx.paper_conditions(summary) if n in ci_n_zs]
+    compared = [n for n in sp.paper_conditions(summary) if n in ci_n_zs]
     assert compared, "no number of neurons covered at both scales"
     return [
         (
@@ -95,9 +96,10 @@ def _scenes_record():
     """The paper-scale Fig 5B record on the chapter's current inputs (not the earlier
     photograph networks)."""
     from dbcode.chapters import scenes as sx
+    from dbcode.chapters import scenes_paper as sp
 
     summary = load_summary(sx.PAPER_SWEEP, "paper")
-    if summary is None or not sx.paper_conditions(summary):
+    if summary is None or not sp.paper_conditions(summary):
         pytest.fail(
             f"results/paper/{sx.PAPER_SWEEP}.json has no N_z with networks of both rules: "
             f"run `python -m dbcode sweep {sx.PAPER_SWEEP} --scale paper` and "
@@ -112,9 +114,9 @@ def test_c6_holds_on_the_paper_scale_record(measure):
     test loss during training) and by the final loss: DB is below SB at every N_z with
     networks of both rules, the relative gap is larger at the smallest N_z than at the
     largest, and SB needs more neurons than DB for DB's loss at the middle N_z."""
-    from dbcode.chapters import scenes as sx
+    from dbcode.chapters import scenes_paper as sp
 
-    c6 = sx.paper_c6(_scenes_record(), measure)
+    c6 = sp.paper_c6(_scenes_record(), measure)
     assert c6["below"] == c6["n_zs"], (
         f"{measure}: DB above SB at N_z = "
         f"{sorted(set(c6['n_zs']) - set(c6['below']))} (SB {c6['sb']}, DB {c6['db']})"
@@ -129,9 +131,9 @@ def test_paper_scale_db_is_stable_on_the_chapters_inputs():
     """The instability of DB late in training, seen on the photographs, does not occur
     on the chapter's inputs: no DB network of the record rises above its lowest test
     loss by the factor RISE later in training."""
-    from dbcode.chapters import scenes as sx
+    from dbcode.chapters import scenes_paper as sp
 
-    risen = {k: v for k, v in sx.paper_onsets(_scenes_record()).items() if k[0] == "db" and v}
+    risen = {k: v for k, v in sp.paper_onsets(_scenes_record()).items() if k[0] == "db" and v}
     assert not risen, f"DB's test loss rose late in training: {risen}"
 
 
@@ -144,7 +146,11 @@ def test_paper_scale_fields_change_with_compression_as_the_paper_says():
     from dbcode.chapters import scenes as sx
 
     k = claims.key_numbers("fig5c_classes_paper", sx.CHAPTER)
-    sizes = sorted({int(key.rsplit("_n", 1)[1]) for key in k if key.startswith("frac_")})
+    by_rule = [
+        {int(key.rsplit("_n", 1)[1]) for key in k if key.startswith(f"frac_gabor_{rule}_")}
+        for rule in sx.RULES
+    ]
+    sizes = sorted(set.intersection(*by_rule))  # N_z with the fields of both rules
     assert len(sizes) > 1, "fewer than two N_z in the paper-scale fields"
     for rule in sx.RULES:
         small, large = sizes[0], sizes[-1]

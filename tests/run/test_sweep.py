@@ -182,16 +182,16 @@ def test_export_keeps_natural_image_fields(tmp_path):
 
 def test_export_keeps_each_controls_network_and_its_final_state(tmp_path, monkeypatch):
     """Networks that differ only in their condition keep their own fields and states."""
-    from dbcode.chapters import scenes as sx
+    from dbcode.chapters import scenes_controls as sc
 
     small = dict(n_presentations=20, n_evals=1, n_test_eval=5, n_train=40, n_test=10)
     jobs = []
     for condition in ("baseline", "photographs"):
-        job = sx.control_job("db", condition, "ci")
+        job = sc.control_job("db", condition, "ci")
         jobs.append(Job("scenes", "ci", 0, {**job.overrides, "n_z": 6, **small}, job.data))
     store = ResultStore(tmp_path / "store")
     results = sweep.run(jobs, workers=1, store=store, progress=False)
-    named = registry.named_sweep(sx.CONTROL_SWEEP)
+    named = registry.named_sweep(sc.CONTROL_SWEEP)
     assert named.keep_states
     out = tmp_path / "out" / "controls.json"
     records.export_summary(
