@@ -38,6 +38,8 @@ from typing import Any
 
 from dbcode.book import tolerances
 from dbcode.book.metrics import MetricsReport, check_frozen_metrics
+from dbcode.book.pdf import build_pdf
+from dbcode.book.status import write_status_pages
 from dbcode.core.cpuenv import baseline_library_variables
 from dbcode.core.repo import locked, repo_root, run_git
 from dbcode.model.params import SCALES
@@ -710,6 +712,8 @@ def build(
 
     _write_timings(root, report, t0)
     current = _figures.load_manifest(_figures.manifest_path(figdir))
+    # The status table and the chapters' status boxes describe this build's figures.
+    write_status_pages(current, stage / "book")
     report.metrics = check_frozen_metrics(baseline, current, tolerances=tolerances.load(root))
     log(report.metrics.format())
     if strict_metrics and not report.metrics.ok:
@@ -720,6 +724,10 @@ def build(
         report.html = build_html(stage, root)
         _fix_launch_links(report.html.parent, all_chapters)
         log(f"  {'html':<16} {time.perf_counter() - t_html:7.1f}s  jupyter-book build -W -n")
+        t_pdf = time.perf_counter()
+        pdf = build_pdf(stage, root, report.html.parent, log=log)
+        if pdf is not None:
+            log(f"  {'pdf':<16} {time.perf_counter() - t_pdf:7.1f}s  {pdf.relative_to(root)}")
     report.seconds = time.perf_counter() - t0
     _write_timings(root, report, t0)
     log(f"dbcode build: done in {report.seconds:.1f} s")

@@ -27,7 +27,7 @@ from dbcode.run.jobs import Job
 from dbcode.run.store import Result
 from dbcode.run.sweep import run as run_networks
 from dbcode.viz.images import show_image, show_mosaic
-from dbcode.viz.style import COLORS, LABELS
+from dbcode.viz.style import CMAP_INK, CMAP_SEQUENTIAL, COLORS, GUIDE, LABELS
 
 C_GRID = {
     "ci": (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
@@ -289,13 +289,13 @@ def bar_order(F: np.ndarray) -> np.ndarray:
 def show_weights(ax, F: np.ndarray, title: str = "") -> None:
     """Input weights of all neurons, sorted by best-matching bar, four per row."""
     tiles = np.asarray(F)[bar_order(F)].reshape(-1, SIDE, SIDE)
-    show_mosaic(ax, tiles, 4, cmap="gray_r", vmin=0.0, vmax=1.0, title=title)
+    show_mosaic(ax, tiles, 4, cmap=CMAP_INK, vmin=0.0, vmax=1.0, title=title)
     ax.set_axis_off()
 
 
 def _show_images(axes, images: np.ndarray) -> None:
     for ax, img in zip(axes, images):
-        show_image(ax, img.reshape(SIDE, SIDE), cmap="gray_r", vmin=0.0, vmax=1.0)
+        show_image(ax, img.reshape(SIDE, SIDE), cmap=CMAP_INK, vmin=0.0, vmax=1.0)
 
 
 def plot_task(
@@ -317,18 +317,16 @@ def plot_task(
         axes[0].set_ylabel(f"c = {c:g}", fontsize=9)
         numbers[_name("pair_fraction", c)] = pair_statistics(c, seed=seed)[1]
     ax_pairs = fig.add_subplot(outer[1])
-    pairs = np.zeros((SIDE, SIDE, 3))
-    colors = plt.get_cmap("tab10")(np.arange(SIDE))[:, :3]
+    pairs = np.zeros((SIDE, SIDE, SIDE))
     for i in range(SIDE):
-        pairs[i, :] += colors[i] * 0.5
-        pairs[:, i] += colors[i] * 0.5
-    ax_pairs.imshow(np.clip(pairs, 0, 1), interpolation="nearest")
-    ax_pairs.set_title("pairs: row i with column i", fontsize=9)
+        pairs[i, i, :] = pairs[i, :, i] = 1.0
+    show_mosaic(ax_pairs, pairs, 2, cmap=CMAP_INK, vmin=0.0, vmax=1.0)
+    ax_pairs.set_title(f"the {SIDE} pairs:\nrow i with column i", fontsize=9)
     ax_pairs.set_axis_off()
     ax_cooc = fig.add_subplot(outer[2])
     cooc, _ = pair_statistics(c_pairs, seed=seed)
     np.fill_diagonal(cooc, np.nan)
-    im = ax_cooc.imshow(cooc, cmap="viridis", interpolation="nearest")
+    im = ax_cooc.imshow(cooc, cmap=CMAP_SEQUENTIAL, interpolation="nearest")
     ax_cooc.set_title(f"co-occurrence of bars, c = {c_pairs:g}", fontsize=9)
     ticks, labels = [3.5, 11.5], ["horizontal", "vertical"]
     ax_cooc.set_xticks(ticks, labels, fontsize=7)
@@ -370,10 +368,11 @@ def plot_weights_and_distinct(sweep: Sweep, c: float) -> plt.Figure:
     for v in ("sb", "db"):
         m, s = sweep.mean(v, "distinct"), sweep.spread(v, "distinct")
         ax.errorbar(sweep.c, m, yerr=s, fmt="-o", ms=4, capsize=2, color=COLORS[v], label=LABELS[v])
-    ax.axvline(c, color="0.6", lw=0.8, ls=":")
+    ax.axvline(c, color=GUIDE, lw=0.8, ls=":")
     ax.set_xlabel("correlation strength c")
     ax.set_ylabel("bars coded by exactly one neuron")
     ax.set_ylim(-0.5, N_BARS + 0.5)
+    ax.set_yticks(range(0, N_BARS + 1, 4))  # whole bars only
     ax.legend(frameon=False, loc="lower left")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()

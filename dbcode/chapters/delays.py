@@ -26,7 +26,7 @@ from dbcode.model.params import ParameterError, Params, check_scale, preset
 from dbcode.run import registry
 from dbcode.run.jobs import Job, load_data, run_network
 from dbcode.run.sweep import run_grouped
-from dbcode.viz.style import COLORS, LABELS
+from dbcode.viz.style import CMAP_IMAGE, CMAP_SIGNED, COLORS, FAINT, GUIDE, INK, LABELS
 
 CHAPTER = "delays"
 DELAYS = {"ci": (0.1, 0.25, 0.5, 1.0, 2.0, 5.0), "paper": (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 5.0)}
@@ -257,39 +257,40 @@ def summarize_mnist(results: dict) -> dict:
 def plot_delay_scan(summary: dict, betas) -> plt.Figure:
     """Fig 6A: final test loss (Eq 1) against the delay, with the mean-input baseline,
     and the similarity of the learned receptive fields ``F_on - F_off``; one row per
-    ``beta``. Networks whose weights diverged are marked by crosses at the top."""
+    ``beta``. A network whose weights diverged has no value: its line breaks there, and
+    a cross on the upper edge of the panel (outside the data) marks its delay."""
     betas = list(betas)
-    fig, axes = plt.subplots(len(betas), 2, figsize=(10, 3.8 * len(betas)), squeeze=False)
+    fig, axes = plt.subplots(len(betas), 2, figsize=(10, 3.8 * len(betas) + 0.5), squeeze=False)
     delays = np.asarray(summary["delays"])
     for (ax, bx), beta in zip(axes, betas):
         finite = [x for c in CONDITIONS for x in summary[(beta, c)]["loss"] if math.isfinite(x)]
         top = 1.12 * max([*finite, summary["baseline"]])
         for c in CONDITIONS:
-            loss = np.asarray(summary[(beta, c)]["loss"])
+            loss = np.asarray(summary[(beta, c)]["loss"], dtype=float)
             ok = np.isfinite(loss)
-            ax.plot(delays[ok], loss[ok], "o-", color=COLORS[c], label=CONDITION_LABELS[c])
-            if not ok.all():
-                ax.plot(
-                    delays[~ok],
-                    np.full((~ok).sum(), top),
-                    "x",
-                    color=COLORS[c],
-                    ms=9,
-                    mew=2,
-                    label=f"{LABELS[c]}: weights diverged",
-                )
-            bx.plot(
-                delays,
-                summary[(beta, c)]["similarity"],
-                "o-",
-                color=COLORS[c],
-                label=CONDITION_LABELS[c],
+            ax.plot(
+                delays, np.where(ok, loss, np.nan), "o-", color=COLORS[c], label=CONDITION_LABELS[c]
             )
-        ax.axhline(summary["baseline"], color="k", ls="--", lw=1, label="mean input (baseline)")
+            similarity = np.asarray(summary[(beta, c)]["similarity"], dtype=float)
+            bx.plot(delays, np.where(ok, similarity, np.nan), "o-", color=COLORS[c])
+            if not ok.all():
+                for a in (ax, bx):
+                    a.plot(
+                        delays[~ok],
+                        np.ones((~ok).sum()),
+                        "x",
+                        color=COLORS[c],
+                        ms=9,
+                        mew=2,
+                        clip_on=False,
+                        transform=a.get_xaxis_transform(),
+                        label=f"{LABELS[c]}: weights diverged (no value)" if a is ax else None,
+                    )
+        ax.axhline(summary["baseline"], color=INK, ls="--", lw=1, label="mean input (baseline)")
         ax.set_ylim(0, 1.06 * top)
         ax.set_ylabel("final test loss $L$")
-        ax.set_title(rf"$\beta$ = {beta:g}", fontsize=10)
-        bx.axhline(COLLAPSED_SIMILARITY, color="0.5", ls=":", lw=1)
+        ax.set_title(rf"$\beta$ = {beta:g}", fontsize=10, loc="left")
+        bx.axhline(COLLAPSED_SIMILARITY, color=GUIDE, ls=":", lw=1)
         bx.set_ylim(-0.05, 1.02)
         bx.set_ylabel("mean pairwise cosine of\n$F_{on} - F_{off}$ rows")
         for a in (ax, bx):
@@ -298,9 +299,11 @@ def plot_delay_scan(summary: dict, betas) -> plt.Figure:
             a.set_xticklabels([f"{d:g}" for d in delays])
             a.minorticks_off()
             a.set_xlabel(r"transmission delay $\Delta t$ (ms)")
-    axes[0, 0].legend(fontsize=8)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), frameon=False)
     fig.suptitle("Natural images, $N_z$ = 200 neurons, 1000 Hz population rate", fontsize=10)
-    fig.tight_layout()
+    rows = len(betas)
+    fig.tight_layout(rect=(0, 0.12 / rows, 1, 1))
     return fig
 
 
@@ -311,7 +314,7 @@ def plot_fields(ax_grid, F: np.ndarray, order=None):
     for ax, j in zip(np.ravel(ax_grid), order):
         rf = receptive_field(F[j])
         lim = np.abs(rf).max() or 1.0
-        ax.imshow(rf, cmap="gray", vmin=-lim, vmax=lim, interpolation="nearest")
+        ax.imshow(rf, cmap=CMAP_IMAGE, vmin=-lim, vmax=lim, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
 
@@ -367,7 +370,7 @@ def plot_mnist_rasters(results: dict, summary: dict, params: Params) -> plt.Figu
             params.n_z,
         )
         for k in range(1, RASTER_IMAGES):
-            ax.axvline(k * params.t_present, color="0.8", lw=0.8, zorder=0)
+            ax.axvline(k * params.t_present, color=FAINT, lw=0.8, zorder=0)
         ax.set_xlim(0, RASTER_IMAGES * params.t_present)
         ax.set_ylabel(f"{LABELS[rule]}\nneuron")
         m = summary[rule]
@@ -385,7 +388,7 @@ def plot_similarity_matrices(summary: dict) -> plt.Figure:
     """Fig 6C: pairwise cosine similarity of the mean-subtracted weight rows."""
     fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.4))
     for ax, rule in zip(axes, ("sb", "db")):
-        im = ax.imshow(summary[rule]["similarity_matrix"], vmin=-1, vmax=1, cmap="RdBu_r")
+        im = ax.imshow(summary[rule]["similarity_matrix"], vmin=-1, vmax=1, cmap=CMAP_SIGNED)
         ax.set_title(f"{LABELS[rule]}: mean {summary[rule]['similarity']:.2f}", fontsize=10)
         ax.set_xlabel("neuron")
         ax.set_ylabel("neuron")
@@ -399,7 +402,7 @@ def plot_mnist_weights(results: dict, summary: dict) -> plt.Figure:
     fig, axes = plt.subplots(2, n_z, figsize=(9, 2.6))
     for row, rule in enumerate(("sb", "db")):
         for j, ax in enumerate(axes[row]):
-            mx._image(ax, results[rule].arrays["F"][j], cmap="RdBu_r", symmetric=True)
+            mx._image(ax, results[rule].arrays["F"][j], cmap=CMAP_SIGNED, symmetric=True)
         axes[row, 0].set_ylabel(LABELS[rule], fontsize=9)
         axes[row, n_z // 2].set_title(
             f"{LABELS[rule]}: test loss {summary[rule]['loss']:.4f}", fontsize=9
@@ -434,7 +437,7 @@ def explore(dt: float = 2.0, n_presentations: int = 0, seed: int = 0) -> plt.Fig
         _raster(ax, r.arrays["record_s"], p.dt, COLORS[c], p.n_z)
         n_img = len(r.arrays["record_s"]) // p.steps_per_presentation
         for k in range(1, n_img):
-            ax.axvline(k * p.t_present, color="0.8", lw=0.8, zorder=0)
+            ax.axvline(k * p.t_present, color=FAINT, lw=0.8, zorder=0)
         ax.set_xlim(0, n_img * p.t_present)
         ax.set_ylabel("neuron")
         ax.tick_params(labelbottom=row == 1)

@@ -23,6 +23,7 @@ from dbcode.analysis.theory import network_parameters
 from dbcode.model.params import preset
 from dbcode.model.rules import initial_state
 from dbcode.model.simulate import evaluate
+from dbcode.viz.style import CHANNELS, COLORS, EXCITATION, FAIL, GUIDE, INHIBITION, INK, PASS
 
 
 def smooth_signal(
@@ -206,7 +207,7 @@ def plot_tracking(result: Tracking, fig=None):
         fig = plt.figure(figsize=(7.0, 6.0))
     axes = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1.3, 1.5]})
     t = result.t_ms
-    colors = ("tab:blue", "tab:orange")
+    colors = CHANNELS
     for d in range(result.x.shape[1]):
         axes[0].plot(
             t,
@@ -216,9 +217,9 @@ def plot_tracking(result: Tracking, fig=None):
             alpha=0.7,
             label=rf"read-out $\hat x_{d + 1}$",
         )
-        axes[0].plot(t, result.x[:, d], color="k", lw=1.2, label="input $x$" if d == 0 else None)
+        axes[0].plot(t, result.x[:, d], color=INK, lw=1.2, label="input $x$" if d == 0 else None)
     axes[0].set_ylabel("signal")
-    axes[0].legend(loc="upper left", fontsize=7, ncol=3, frameon=False)
+    axes[0].legend(loc="upper left", fontsize=8, ncol=3, frameon=False)
     axes[0].set_title(
         rf"$N_z$ = {result.spikes.shape[1]}, $\beta$ = {result.params.sigma2_final:g}: "
         f"loss / silent loss = {result.relative_loss:.3f}, "
@@ -226,18 +227,18 @@ def plot_tracking(result: Tracking, fig=None):
         fontsize=9,
     )
     steps, neurons = np.nonzero(result.spikes)
-    axes[1].scatter(t[steps], neurons, s=2, marker="|", color="k", lw=0.6)
+    axes[1].scatter(t[steps], neurons, s=2, marker="|", color=INK, lw=0.6)
     axes[1].set_ylabel("neuron")
     axes[1].set_ylim(-0.5, result.spikes.shape[1] - 0.5)
     axes[2].plot(
-        t, -result.inh, color="tab:blue", lw=0.6, alpha=0.8, label=r"inhibition $-(W_j z + c_j)$"
+        t, -result.inh, color=INHIBITION, lw=0.6, alpha=0.8, label=r"inhibition $-(W_j z + c_j)$"
     )
-    axes[2].plot(t, result.exc, color="tab:red", lw=1.5, label=r"excitation $F_j x$")
-    axes[2].plot(t, result.exc + result.inh, color="0.4", lw=0.6, label="net drive")
-    axes[2].axhline(0.0, color="k", lw=0.5)
+    axes[2].plot(t, result.exc, color=EXCITATION, lw=1.5, label=r"excitation $F_j x$")
+    axes[2].plot(t, result.exc + result.inh, color=INK, lw=0.6, label="net drive")
+    axes[2].axhline(0.0, color=INK, lw=0.5)
     axes[2].set_ylabel(f"drive of neuron {result.neuron}")
     axes[2].set_xlabel("time (ms)")
-    axes[2].legend(loc="upper left", fontsize=7, ncol=3, frameon=False)
+    axes[2].legend(loc="upper left", fontsize=8, ncol=3, frameon=False)
     fig.align_ylabels(axes)
     return fig
 
@@ -247,15 +248,43 @@ def explore_tracking(beta: float = 0.01, n_z: int = 20, seed: int = 0):
     return plot_tracking(track(n_z=n_z, beta=beta, seed=seed))
 
 
+def plot_dendritic_balance(balance):
+    """Dendritic inhibition learned by the rule of Eq 8 against its fixed point
+    ``-F_ji D_ik`` (left), and the local potential ``u_ji`` (Eq 7) of one synapse against
+    the local coding error ``F_ji (x_i - xhat_i)`` during a test (right), from
+    :func:`~dbcode.analysis.theory.dendritic_balance_run`. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(8.0, 3.2), gridspec_kw={"width_ratios": [1, 1.6]})
+    relevant = np.abs(balance.target) > 0.05 * np.abs(balance.target).max()
+    ax0.scatter(balance.target[relevant], balance.W3[relevant], s=3, alpha=0.4, color=COLORS["db"])
+    lim = [balance.target[relevant].min(), 0]
+    ax0.plot(lim, lim, color=INK, lw=0.8)
+    ax0.set_xlabel(r"$-F_{ji} D_{ik}$")
+    ax0.set_ylabel(r"learned $W_{jik}$")
+    ax0.set_title(f"r = {balance.weight_corr:.3f}", fontsize=9)
+    j, i = balance.synapse
+    ax1.plot(
+        balance.t_ms, balance.error_local, color=INK, lw=1.5, label=r"$F_{ji}(x_i - \hat x_i)$"
+    )
+    ax1.plot(balance.t_ms, balance.u_local, color=EXCITATION, lw=0.8, label=r"$u_{ji}$")
+    ax1.axhline(0, color=GUIDE, lw=0.5)
+    ax1.set_xlabel("time (ms)")
+    ax1.set_title(f"neuron j = {j}, input i = {i}", fontsize=9)
+    ax1.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 # --------------------------------------------------------------------------- checks and windows
 CHECK_LABELS = {
-    "gradient_db_uncorrelated": "Eq 9 = gradient\n(uncorrelated z)",
-    "gradient_db_correlated": "Eq 9 = gradient\n(correlated z)",
-    "gradient_sb_uncorrelated": "Eq 6 = gradient\n(uncorrelated z)",
-    "gradient_sb_correlated": "Eq 6 = gradient\n(correlated z)",
-    "fixed_point_somatic": "Eq 4 at\nW = -F D*",
-    "fixed_point_dendritic": "Eq 8 at\nW = -F D*",
-    "em_identity": "SI Eq 13:\n$\\sigma^2 u = D^T(x - \\hat{x}) - T$",
+    "gradient_db_uncorrelated": "DB input rule = gradient\n(uncorrelated z)",
+    "gradient_db_correlated": "DB input rule = gradient\n(correlated z)",
+    "gradient_sb_uncorrelated": "SB input rule = gradient\n(uncorrelated z)",
+    "gradient_sb_correlated": "SB input rule = gradient\n(correlated z)",
+    "fixed_point_somatic": "somatic inhibitory rule\nat rest at W = -F D*",
+    "fixed_point_dendritic": "dendritic inhibitory rule\nat rest at W = -F D*",
+    "em_identity": "optimal parameters:\n$\\sigma^2 u = D^T(x - \\hat{x}) - T$",
 }
 
 
@@ -263,30 +292,30 @@ def plot_checks(checks: dict, ax) -> None:
     """Bar chart (log scale) of the relative deviations of :func:`~dbcode.analysis.theory.derivation_checks`."""
     names = list(CHECK_LABELS)
     values = np.maximum([checks[n] for n in names], 1e-17)
-    colors = ["tab:red" if v > 1e-6 else "tab:green" for v in values]
+    colors = [FAIL if v > 1e-6 else PASS for v in values]
     ax.barh(range(len(names)), values, color=colors)
     ax.set_yticks(range(len(names)), [CHECK_LABELS[n] for n in names], fontsize=7)
     ax.set_xscale("log")
     ax.set_xlim(1e-17, 10)
-    ax.axvline(1e-6, color="k", lw=0.6, ls=":")
+    ax.axvline(1e-6, color=INK, lw=0.6, ls=":")
     ax.invert_yaxis()
     ax.set_xlabel("relative deviation")
 
 
 def plot_windows(w: Windows, ax, title: str):
     """Plot one pair of SB/DB windows on ``ax``."""
-    ax.axhline(0.0, color="k", lw=0.5)
-    ax.axvline(0.0, color="k", lw=0.5, ls=":")
-    ax.plot(w.delta_t, w.sb, color="tab:orange", lw=2.5, label="SB (Eq 6)")
-    ax.plot(w.delta_t, w.db, color="tab:blue", lw=1.2, ls="--", label="DB (Eq 9)")
+    ax.axhline(0.0, color=INK, lw=0.5)
+    ax.axvline(0.0, color=INK, lw=0.5, ls=":")
+    ax.plot(w.delta_t, w.sb, color=COLORS["sb"], lw=2.5, label="SB")
+    ax.plot(w.delta_t, w.db, color=COLORS["db"], lw=1.2, ls="--", label="DB")
     if w.inhibitory_lag is not None:
         ax.axvline(
             w.inhibitory_lag,
-            color="tab:purple",
+            color=GUIDE,
             lw=0.8,
             label=f"spike of neuron k (+{w.inhibitory_lag:g} ms)",
         )
     ax.set_xlabel(r"$\Delta t = t_j - t_i$ (ms)")
     ax.set_ylabel(r"$\Delta F_{ji}$ / $\eta$ (ms)")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, frameon=False, loc="lower left")
+    ax.legend(fontsize=8, frameon=False, loc="upper left")

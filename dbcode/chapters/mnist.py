@@ -22,7 +22,17 @@ from dbcode.run import registry
 from dbcode.run.jobs import Job, load_data, run_network
 from dbcode.run.sweep import run_grouped
 from dbcode.viz.images import show_image
-from dbcode.viz.style import COLORS, LABELS
+from dbcode.viz.style import (
+    CMAP_INK,
+    CMAP_SIGNED,
+    COLORS,
+    EXCITATION,
+    FAINT,
+    GUIDE,
+    INHIBITION,
+    INK,
+    LABELS,
+)
 
 CHAPTER = "mnist"
 DIGITS = (0, 1, 2)
@@ -38,6 +48,10 @@ VARIANTS = ("sb", "db", "db-slow", "db-simultaneous")
 """The learning rules of the chapter: SB, analytic DB and the two explicit dendritic
 implementations of the SI."""
 EXPLORER_PRESENTATIONS = 2_000
+EXPLORER_N_Z = 9
+"""Neurons of the explorer's networks on the static page."""
+EXPLORER_BETAS = (0.03, 0.1, 0.3)
+"""The stochasticities of the static explorer's grid (with every scheme of VARIANTS)."""
 
 
 # --------------------------------------------------------------------------- jobs
@@ -162,7 +176,7 @@ def summarize(results: dict[str, list], jobs: dict[str, list[Job]]) -> dict:
 
 
 # --------------------------------------------------------------------------- plotting
-def _image(ax, v, cmap="gray_r", symmetric=False):
+def _image(ax, v, cmap=CMAP_INK, symmetric=False):
     show_image(
         ax,
         np.asarray(v).reshape(SIDE, SIDE),
@@ -179,8 +193,8 @@ def plot_examples(result, n: int = 12) -> plt.Figure:
     fig, axes = plt.subplots(2, n // 2, figsize=(n * 0.55, 2.4))
     for ax, x, y in zip(axes.flat, images, labels):
         _image(ax, x)
-        ax.set_title(str(int(y)), fontsize=9)
-    fig.suptitle("Example inputs (16 x 16, values in [0, 1])", fontsize=10)
+        ax.set_title(f"digit {int(y)}", fontsize=9)
+    fig.tight_layout()
     return fig
 
 
@@ -202,7 +216,7 @@ def plot_rasters(results: dict, params: Params) -> plt.Figure:
         ax.scatter(t[steps], neurons, marker="|", s=40, color=COLORS[rule])
         active = active_counts(r.arrays["test_counts"][:n_img])
         for k in range(n_img):
-            ax.axvline(k * params.t_present, color="0.8", lw=0.8, zorder=0)
+            ax.axvline(k * params.t_present, color=FAINT, lw=0.8, zorder=0)
             ax.text(
                 (k + 0.5) * params.t_present,
                 params.n_z - 0.2,
@@ -228,24 +242,24 @@ def plot_traces(results: dict, params: Params) -> plt.Figure:
         j = int(np.argmax(r.arrays["record_s"].sum(axis=0)))
         t = np.arange(len(r.arrays["record_exc"])) * params.dt
         ax.plot(
-            t, r.arrays["record_exc"][:, j], color="tab:red", lw=0.8, label="excitation $F_j x$"
+            t, r.arrays["record_exc"][:, j], color=EXCITATION, lw=0.8, label="excitation $F_j x$"
         )
         ax.plot(
             t,
             r.arrays["record_inh"][:, j],
-            color="tab:blue",
+            color=INHIBITION,
             lw=0.8,
             label="inhibition $W_j z + c_j$",
         )
         ax.plot(
             t,
             r.arrays["record_exc"][:, j] + r.arrays["record_inh"][:, j],
-            color="k",
+            color=INK,
             lw=0.6,
             label="sum",
         )
         spikes = np.nonzero(r.arrays["record_s"][:, j])[0]
-        ax.plot(t[spikes], np.full(len(spikes), ax.get_ylim()[1]), "|", color="k", ms=6)
+        ax.plot(t[spikes], np.full(len(spikes), ax.get_ylim()[1]), "|", color=INK, ms=6)
         ax.set_title(f"{LABELS[rule]}, neuron {j}", fontsize=10)
         ax.set_xlabel("time in test (ms)")
     axes[0].set_ylabel("somatic input")
@@ -273,7 +287,7 @@ def _phase_marks(ax, params: Params):
     start = 0
     for _what, n in params.phase_plan()[:-1]:
         start += n
-        ax.axvline(start, color="0.6", ls=":", lw=1)
+        ax.axvline(start, color=GUIDE, ls=":", lw=1)
 
 
 def plot_loss_curves(results: dict, params: Params, rules=("sb", "db"), ax=None):
@@ -351,7 +365,7 @@ def plot_paper_scale(summary: dict, results: dict, params: Params) -> plt.Figure
 def plot_weights(axes_row, F, match, title):
     """Weight vectors (rows of ``F``) as 16 x 16 images, titled by best digit class."""
     for j, ax in enumerate(axes_row):
-        _image(ax, F[j], cmap="RdBu_r", symmetric=True)
+        _image(ax, F[j], cmap=CMAP_SIGNED, symmetric=True)
         ax.set_title(f"{DIGITS[match['best'][j]]} ({match['best_r'][j]:.2f})", fontsize=7)
     axes_row[0].set_ylabel(title, fontsize=8)
 
@@ -429,6 +443,16 @@ def explorer_job(variant: str = "db", n_z: int = 9, beta: float = 0.1, seed: int
     )
 
 
+def train_explorer_grid(seed: int = 0, progress: bool = False) -> None:
+    """Train (in parallel, cached in the result store) the networks of the static
+    explorer: every scheme of :data:`VARIANTS` at every ``beta`` of
+    :data:`EXPLORER_BETAS`, with :data:`EXPLORER_N_Z` neurons."""
+    jobs = {
+        (v, b): explorer_job(v, EXPLORER_N_Z, b, seed) for v in VARIANTS for b in EXPLORER_BETAS
+    }
+    run_grouped(jobs, progress=progress, desc="explorer networks")
+
+
 def explore(variant: str = "db", n_z: int = 9, beta: float = 0.1, seed: int = 0) -> plt.Figure:
     """Train a short network (cached) and show its test loss and input weights.
 
@@ -462,7 +486,7 @@ def explore(variant: str = "db", n_z: int = 9, beta: float = 0.1, seed: int = 0)
     )
     for j in range(int(n_z)):
         axj = fig.add_subplot(grid[j // cols, 4 + j % cols])
-        _image(axj, r.arrays["F"][j], cmap="RdBu_r", symmetric=True)
+        _image(axj, r.arrays["F"][j], cmap=CMAP_SIGNED, symmetric=True)
         axj.set_title(f"{DIGITS[match['best'][j]]}", fontsize=8)
     return fig
 

@@ -48,7 +48,7 @@ from dbcode.run.records import BEST_SUFFIX
 from dbcode.run.store import Result
 from dbcode.run.sweep import run_grouped
 from dbcode.viz.images import show_image, show_mosaic
-from dbcode.viz.style import COLORS, LABELS
+from dbcode.viz.style import CMAP_IMAGE, COLORS, GUIDE, INK, LABELS, NEUTRAL
 
 CHAPTER = "scenes"
 POPULATION_RATE = 1000.0
@@ -337,8 +337,8 @@ def plot_field_classes(
                 color=COLORS[rule],
                 label=LABELS[rule],
             )
-        ax.axvline(N_INPUTS, color="0.6", ls=":", lw=1)
-        ax.text(N_INPUTS, 1.0, " $N_z = N_x$", color="0.4", fontsize=8, va="top")
+        ax.axvline(N_INPUTS, color=GUIDE, ls=":", lw=1)
+        ax.text(N_INPUTS, 1.0, " $N_z = N_x$", color=INK, fontsize=8, va="top")
         ax.set_xlabel("number of neurons $N_z$")
         ax.set_title(f"{kind} fields", fontsize=10)
         ax.set_ylim(0, 1.02)
@@ -466,7 +466,7 @@ def source_key_numbers(stats: dict[str, dict]) -> dict:
 
 
 # --------------------------------------------------------------------------- plotting
-def _pixels(ax, img, vmin, vmax, cmap="gray"):
+def _pixels(ax, img, vmin, vmax, cmap=CMAP_IMAGE):
     show_image(ax, img, cmap=cmap, vmin=vmin, vmax=vmax)
 
 
@@ -492,7 +492,7 @@ def plot_inputs(job: Job, n_patches: int = 8, seed: int = 0) -> tuple[plt.Figure
         _pixels(ax, images[k], -lim, lim)
         ax.set_title(f"whitened image {k + 1}", fontsize=9)
     ax = fig.add_subplot(top[0, 4])
-    ax.hist(data.train.ravel(), bins=50, range=(0, 1), color="0.4")
+    ax.hist(data.train.ravel(), bins=50, range=(0, 1), color=INK)
     ax.set_yscale("log")
     ax.set_xlabel("input value $x_i$")
     ax.set_ylabel("count")
@@ -536,7 +536,7 @@ def plot_losses(sweep: Sweep) -> plt.Figure:
         ax.plot(n, losses.mean(axis=0), "-o", color=COLORS[rule], lw=1.8, label=LABELS[rule])
     ratio = sweep.neuron_ratio()
     n_line = min(ratio["n_sb"], 4 * n[-1])
-    ax.plot([ratio["n_z"], n_line], [ratio["target"]] * 2, "k:", lw=1)
+    ax.plot([ratio["n_z"], n_line], [ratio["target"]] * 2, ":", color=INK, lw=1)
     if ratio["extrapolated"] and n_line > n[-1]:
         sb = sweep.mean_loss("sb")[-2:]
         slope = (sb[1] - sb[0]) / np.log(n[-1] / n[-2])
@@ -570,8 +570,8 @@ def plot_losses(sweep: Sweep) -> plt.Figure:
     ax.set_xlabel("coding neurons $N_z$ (population rate 1000 Hz)")
     ax.set_ylabel(f"test loss $L$ (mean of last {N_FINAL} tests)")
     ax.legend(fontsize=8)
-    ax_gap.bar(range(len(n)), 100 * sweep.relative_gap(), color="0.5")
-    ax_gap.axhline(0, color="k", lw=0.8)
+    ax_gap.bar(range(len(n)), 100 * sweep.relative_gap(), color=NEUTRAL)
+    ax_gap.axhline(0, color=INK, lw=0.8)
     ax_gap.set_xticks(range(len(n)))
     ax_gap.set_xticklabels([str(v) for v in n])
     ax_gap.set_xlabel("$N_z$")
@@ -614,7 +614,7 @@ def plot_fields(sweep: Sweep, max_fields: int = 100) -> plt.Figure:
     ax.boxplot([*values, shuffled], vert=False, widths=0.6)
     ax.set_yticks(range(1, len(labels) + 2))
     ax.set_yticklabels([*labels, "shuffled"], fontsize=8)
-    ax.axvline(ORIENTED, color="0.6", ls=":", lw=1)
+    ax.axvline(ORIENTED, color=GUIDE, ls=":", lw=1)
     ax.set_xlim(0, 1)
     ax.set_xlabel("orientation index A\n(0: isotropic, 1: oriented)")
     return fig

@@ -32,7 +32,7 @@ from dbcode.model.simulate import evaluate
 from dbcode.run import registry
 from dbcode.run.jobs import Job, load_data
 from dbcode.run.store import Result
-from dbcode.viz.style import LABELS
+from dbcode.viz.style import CONDITIONS, LABELS
 
 CONTROL_SWEEP = "fig5b-controls"
 """Named sweep of the controlled experiments on DB's late instability: one factor of
@@ -327,13 +327,12 @@ def plot_controls(rows: dict[tuple[str, str], dict]) -> plt.Figure:
     """Test loss during training of every control network (DB solid, SB dashed; one
     colour per condition, log scale)."""
     fig, ax = plt.subplots(figsize=(8, 3.8))
-    colours = dict(zip(CONTROLS, ("0.1", "#c76d00", "#2a7ab0", "#6a3d9a")))
     for (rule, condition), row in sorted(rows.items()):
         ax.plot(
             np.asarray(row["eval_at"]) / 1e6,
             row["test_loss"],
             ls="-" if rule == "db" else "--",
-            color=colours[condition],
+            color=CONDITIONS[condition],
             label=f"{LABELS[rule]}, {condition}",
         )
     ax.set_yscale("log")

@@ -45,7 +45,7 @@ from dbcode.run import registry
 from dbcode.run.jobs import Job
 from dbcode.run.records import BEST_SUFFIX
 from dbcode.viz.images import show_mosaic
-from dbcode.viz.style import COLORS, LABELS
+from dbcode.viz.style import COLORS, FAINT, GUIDE, LABELS
 
 PHOTO_RECORD = "fig5b-photographs"
 """The committed paper-scale networks trained, before the inputs were settled, on the
@@ -196,11 +196,11 @@ def plot_noise_control(pairs: dict[tuple[str, int], dict]) -> plt.Figure:
                     grid / 1e6,
                     sigma2_schedule(job.params, grid),
                     style,
-                    color="0.75",
+                    color=FAINT,
                     lw=1,
                     zorder=0,
                 )
-        right.set_ylabel("$\\sigma^2$ (grey)", color="0.5")
+        right.set_ylabel("$\\sigma^2$ (grey)", color=GUIDE)
         right.set_ylim(0, 0.4)
         ax.set_zorder(right.get_zorder() + 1)
         ax.patch.set_visible(False)

@@ -35,6 +35,7 @@ from typing import Any
 
 from dbcode.core.jsonutil import to_json
 from dbcode.core.repo import git_state, locked, repo_root
+from dbcode.viz.style import GUIDE
 
 
 def jsonable(obj: Any) -> Any:
@@ -118,7 +119,7 @@ def stamp_scale(fig, scale: str, *, fontsize: float = 7.0):
         ha="right",
         va="bottom",
         fontsize=fontsize,
-        color="0.45",
+        color=GUIDE,
         gid="dbcode-scale-stamp",
     )
 

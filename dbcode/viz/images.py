@@ -7,12 +7,14 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
+from dbcode.viz.style import CMAP_IMAGE
+
 
 def show_image(
     ax,
     image: np.ndarray,
     *,
-    cmap: str = "gray",
+    cmap: str = CMAP_IMAGE,
     vmin: float | None = None,
     vmax: float | None = None,
     symmetric: bool = False,
@@ -55,7 +57,7 @@ def show_mosaic(
     tiles: np.ndarray,
     cols: int,
     *,
-    cmap: str = "gray",
+    cmap: str = CMAP_IMAGE,
     vmin: float = -1.0,
     vmax: float = 1.0,
     title: str = "",

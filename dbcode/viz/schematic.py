@@ -28,13 +28,11 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch, RegularPolygon
 
-from dbcode.viz.style import COLORS, LABELS
+from dbcode.viz.style import AXON, COLORS, DENDRITE, INK, LABELS
 
 __all__ = ["plot_circuits"]
 
 _FONT = 10
-_LINE = "0.15"  # axons and input lines
-_CABLE = "0.55"  # dendrites
 _INPUT_Y = (6.45, 5.45, 4.45)  # heights of the inputs x_1, x_2, x_3
 _DENDRITE_X = 3.9  # the dendrite of neuron j
 _SOMA_J = (_DENDRITE_X, 3.0)
@@ -47,9 +45,9 @@ _YLIM = 7.35
 def _soma(ax, xy, color: str, name: str) -> None:
     """A pyramidal soma (triangle) at ``xy`` named ``name``."""
     ax.add_patch(
-        RegularPolygon(xy, 3, radius=_SOMA_R, facecolor=color, edgecolor="k", lw=1, zorder=3)
+        RegularPolygon(xy, 3, radius=_SOMA_R, facecolor=color, edgecolor=INK, lw=1, zorder=3)
     )
-    ax.text(*xy, name, ha="center", va="center", fontsize=_FONT, color="k", zorder=4)
+    ax.text(*xy, name, ha="center", va="center", fontsize=_FONT, color=INK, zorder=4)
 
 
 def _excitatory(ax, start, end) -> None:
@@ -60,7 +58,7 @@ def _excitatory(ax, start, end) -> None:
         xytext=start,
         arrowprops={
             "arrowstyle": "-|>",
-            "color": _LINE,
+            "color": AXON,
             "lw": 1.2,
             "mutation_scale": 12,
             "shrinkA": 0,
@@ -73,8 +71,8 @@ def _excitatory(ax, start, end) -> None:
 def _inhibitory(ax, path) -> None:
     """An inhibitory synapse: a line along ``path`` ending in a filled circle."""
     xs, ys = np.transpose(path)
-    ax.plot(xs, ys, color=_LINE, lw=1.2, zorder=2, solid_capstyle="butt")
-    ax.plot(xs[-1], ys[-1], "o", ms=6.5, color=_LINE, zorder=5)
+    ax.plot(xs, ys, color=AXON, lw=1.2, zorder=2, solid_capstyle="butt")
+    ax.plot(xs[-1], ys[-1], "o", ms=6.5, color=AXON, zorder=5)
 
 
 def _output(ax, xy, name: str) -> None:
@@ -112,7 +110,7 @@ def _somatic(ax) -> None:
     _setup(ax, f"{LABELS['sb']}: somatic balance")
     sx, sy = _SOMA_J
     kx, ky = _SOMA_K
-    ax.plot([sx, sx], [sy, _INPUT_Y[0] + 0.4], color=_CABLE, lw=3, zorder=1)
+    ax.plot([sx, sx], [sy, _INPUT_Y[0] + 0.4], color=DENDRITE, lw=3, zorder=1)
     ax.text(sx + 0.2, _INPUT_Y[0] + 0.3, "dendrite", ha="left", va="center", fontsize=_FONT)
     _inputs(ax, sx - 0.06)
     _soma(ax, _SOMA_J, color, "$j$")
@@ -130,13 +128,13 @@ def _somatic(ax) -> None:
         va="center",
         fontsize=_FONT,
     )
-    ax.plot([sx + 0.5, 5.6], [sy + 0.2, _INPUT_Y[1] - 0.75], color=_CABLE, lw=0.8)
+    ax.plot([sx + 0.5, 5.6], [sy + 0.2, _INPUT_Y[1] - 0.75], color=DENDRITE, lw=0.8)
     _rules(
         ax,
         [
-            r"$F$ (Eq 6): $\Delta F_{ji} \propto x_i z_j - F_{ji} z_j^2$, Hebbian:"
+            r"$F$: $\Delta F_{ji} \propto x_i z_j - F_{ji} z_j^2$, Hebbian:"
             "\n    sees only pre- and postsynaptic activity $x_i$, $z_j$",
-            r"$W$ (Eq 4): $\Delta W_{jk} \propto -\bar u_j z_k$, sees the somatic"
+            r"$W$: $\Delta W_{jk} \propto -\bar u_j z_k$, sees the somatic"
             "\n"
             r"    potential $\bar u_j$: balances the soma",
         ],
@@ -153,7 +151,7 @@ def _dendritic(ax) -> None:
     tops = [sy] + [y + h / 2 for y in _INPUT_Y[:0:-1]]
     bottoms = [y - h / 2 for y in _INPUT_Y[::-1]]
     for y0, y1 in zip(tops, bottoms):
-        ax.plot([sx, sx], [y0, y1], color=_CABLE, lw=3, zorder=1)
+        ax.plot([sx, sx], [y0, y1], color=DENDRITE, lw=3, zorder=1)
     _inputs(ax, sx - w / 2)
     for i, y in enumerate(_INPUT_Y, start=1):
         ax.add_patch(
@@ -172,7 +170,7 @@ def _dendritic(ax) -> None:
         _inhibitory(ax, [(kx, y), (sx + w / 2, y)])
         label = f"$W_{{j{i}k}}$"
         ax.text((sx + w / 2 + kx) / 2, y + 0.12, label, ha="center", va="bottom", fontsize=_FONT)
-    ax.plot([kx, kx], [ky + 0.3, _INPUT_Y[0]], color=_LINE, lw=1.2, zorder=2)
+    ax.plot([kx, kx], [ky + 0.3, _INPUT_Y[0]], color=AXON, lw=1.2, zorder=2)
     top = _INPUT_Y[0] + h / 2 + 0.1
     ax.text(sx, top, "compartments", ha="center", va="bottom", fontsize=_FONT)
     _soma(ax, _SOMA_J, color, "$j$")
@@ -191,10 +189,10 @@ def _dendritic(ax) -> None:
     _rules(
         ax,
         [
-            r"$u_{ji} = F_{ji} x_i + \Sigma_k W_{jik} z_k$ (Eq 7): local coding error",
-            r"$F$ (Eq 9): $\Delta F_{ji} \propto z_j u_{ji} / F_{ji} = z_j (x_i - \hat x_i)$,"
-            "\n    the gradient (Eq 5): sees the local dendritic potential $u_{ji}$",
-            r"$W$ (Eq 8): $\Delta W_{jik} \propto -u_{ji} z_k$, balances each dendrite: $W = -F D$",
+            r"$u_{ji} = F_{ji} x_i + \Sigma_k W_{jik} z_k$: local coding error",
+            r"$F$: $\Delta F_{ji} \propto z_j u_{ji} / F_{ji} = z_j (x_i - \hat x_i)$,"
+            "\n    the gradient of the loss: sees the local dendritic potential $u_{ji}$",
+            r"$W$: $\Delta W_{jik} \propto -u_{ji} z_k$, balances each dendrite: $W = -F D$",
         ],
     )
 
@@ -223,8 +221,8 @@ def plot_circuits() -> plt.Figure:
     _somatic(ax_sb)
     _dendritic(ax_db)
     handles = [
-        Line2D([], [], color=_LINE, marker=">", ms=7, label="excitatory synapse"),
-        Line2D([], [], color=_LINE, marker="o", ms=6.5, label="inhibitory synapse"),
+        Line2D([], [], color=AXON, marker=">", ms=7, label="excitatory synapse"),
+        Line2D([], [], color=AXON, marker="o", ms=6.5, label="inhibitory synapse"),
     ]
     fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=_FONT, frameon=False)
     fig.subplots_adjust(left=0.01, right=0.99, top=0.92, bottom=0.08, wspace=0.04)

@@ -6,8 +6,6 @@ Playwright's own browser download is never used.
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -15,36 +13,18 @@ from urllib.parse import urlparse
 import yaml
 
 from dbcode.book import pipeline
+from dbcode.book.browser import (  # noqa: F401  (re-exported for the tests)
+    CHROMIUM_ARGS,
+    LOCAL_SCHEMES,
+    find_chromium,
+    in_ci,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / pipeline.HTML
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 
-CHROMIUM_NAMES = ("chromium", "chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1280, "height": 900}
-# Requests a page may make without a network.
-LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
-
-
-def in_ci() -> bool:
-    """True when the ``CI`` environment variable is set to anything but a false value."""
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def find_chromium() -> str | None:
-    """Path of the system's Chromium, or ``None``."""
-    for name in CHROMIUM_NAMES:
-        if path := shutil.which(name):
-            return path
-    return None
 
 
 @dataclass(frozen=True)
