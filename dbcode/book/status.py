@@ -67,8 +67,8 @@ class Panel:
 
 
 def verdict(conditions: list[Condition] | None) -> str:
-    """:data:`REPRODUCED` when every condition holds, :data:`PARTLY` when some hold or
-    some are not yet computable, :data:`NOT` when none holds, :data:`NOT_RUN` for
+    """``REPRODUCED`` when every condition holds, ``PARTLY`` when some hold or
+    some are not yet computable, ``NOT`` when none holds, ``NOT_RUN`` for
     ``None`` (no numbers)."""
     if conditions is None:
         return NOT_RUN
@@ -82,7 +82,7 @@ def verdict(conditions: list[Condition] | None) -> str:
 
 def combined(ci: str, paper: str) -> str:
     """The verdict of a panel over both scales: the paper scale's where it was run (a
-    result that holds only at the reduced scale is :data:`PARTLY`), else the CI scale's
+    result that holds only at the reduced scale is ``PARTLY``), else the CI scale's
     with the paper scale outstanding."""
     if paper == SAME:
         return ci
