@@ -246,6 +246,11 @@ def _configure_sweep_common(parser: argparse.ArgumentParser) -> None:
 def _configure_sweep(parser: argparse.ArgumentParser) -> None:
     _configure_sweep_common(parser)
     parser.add_argument(
+        "--recompute",
+        action="store_true",
+        help="compute also the networks the committed record already holds",
+    )
+    parser.add_argument(
         "--scheduler",
         default=None,
         help="address of a running Dask scheduler (default: a local cluster)",
@@ -259,6 +264,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
     # seed-major order: an interrupted sweep has covered every condition evenly
     jobs = sorted(registry.named_jobs(args.name, args.scale, args.seeds), key=lambda j: j.seed)
     store = ResultStore(args.store) if args.store else ResultStore()
+    jobs = _without_committed(jobs, args)
     print(sweep.status(jobs, store).format(args.workers or 1), flush=True)
     sweep.run(
         jobs,
@@ -272,6 +278,24 @@ def _run_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _without_committed(jobs: list, args: argparse.Namespace) -> list:
+    """The jobs whose network the committed record lacks (``--recompute``: all), after
+    saying how many it holds."""
+    from dbcode.run import records
+
+    path = records.summary_path(args.name, args.scale)
+    if path is None or getattr(args, "recompute", False):
+        return jobs
+    committed = {id(job) for job in records.committed_jobs(jobs, path)}
+    if committed:
+        print(
+            f"{len(committed)} of {len(jobs)} networks are in the committed record "
+            f"{path.name}: not computed again (--recompute to compute them anyway)",
+            flush=True,
+        )
+    return [job for job in jobs if id(job) not in committed]
+
+
 def _run_status(args: argparse.Namespace) -> int:
     from dbcode.run import registry, sweep
     from dbcode.run.jobs import default_workers
@@ -279,6 +303,7 @@ def _run_status(args: argparse.Namespace) -> int:
 
     jobs = registry.named_jobs(args.name, args.scale, args.seeds)
     store = ResultStore(args.store) if args.store else ResultStore()
+    jobs = _without_committed(jobs, args)
     print(sweep.status(jobs, store).format(args.workers or default_workers()))
     return 0
 
@@ -316,7 +341,7 @@ def _configure_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force",
         action="store_true",
-        help="replace the committed record even if it has more networks",
+        help="write only what the store holds, dropping committed networks it lacks",
     )
 
 

@@ -3,11 +3,14 @@
 :func:`export_summary` writes ``results/<scale>/<name>.json`` (and the input weights
 beside it where a sweep keeps them) from the result store; chapters read them with
 :func:`load_summary`. A record is never replaced by one with fewer networks unless
-asked to.
+asked to: networks of the committed record that the store lacks (a sweep spanning
+machines or sessions, each with its own store) are kept as they are, and
+:func:`committed_jobs` tells a sweep which networks it need not compute again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -30,6 +33,7 @@ def summarize_network(
     """The few numbers of one finished network that a paper-scale summary keeps."""
     arrays = result.arrays
     row = {
+        "job_id": job_identity(job),
         "experiment": job.experiment,
         "scale": job.scale,
         "seed": job.seed,
@@ -51,6 +55,13 @@ def summarize_network(
     if describe is not None and not row["diverged"]:  # no features in non-finite weights
         row.update(describe(job, result))
     return row
+
+
+def job_identity(job: Job) -> str:
+    """What names a job's network in a record across code versions: a hash of its
+    parameters, data options and seed (the store's key adds the code version)."""
+    wanted = json.dumps([to_json(job.key_params(), tag_dataclasses=True), job.seed], sort_keys=True)
+    return hashlib.sha256(wanted.encode()).hexdigest()[:24]
 
 
 def fields_path(path) -> Path:
@@ -133,6 +144,58 @@ def _row_id(row: dict) -> str:
     return f"{row['variant']} n_z={row['n_z']} seed={row['seed']}" + (f" {data}" if data else "")
 
 
+def _committed_rows_by_job(jobs: Sequence[Job], rows: Sequence[dict]) -> dict[int, dict]:
+    """The committed row of each job (by index) that has one: by :func:`job_identity`,
+    or, for rows written before it was kept, by variant, ``N_z``, seed and data options
+    where those name exactly one job of the sweep."""
+    by_identity = {job_identity(job): i for i, job in enumerate(jobs)}
+    by_id: dict[str, list[int]] = {}
+    for i, job in enumerate(jobs):
+        by_id.setdefault(_row_id(_job_row_stub(job)), []).append(i)
+    found: dict[int, dict] = {}
+    for row in rows:
+        if "job_id" in row:
+            index = by_identity.get(row["job_id"])
+        else:
+            matches = by_id.get(_row_id(row), [])
+            index = matches[0] if len(matches) == 1 else None
+        if index is not None:
+            found[index] = row
+    return found
+
+
+def _job_row_stub(job: Job) -> dict:
+    return {
+        "variant": job.params.variant,
+        "n_z": job.params.n_z,
+        "seed": job.seed,
+        "data": dict(job.data),
+    }
+
+
+def _read_record(path: Path) -> tuple[list[dict], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Rows, field arrays and state arrays of the record at ``path`` (empty if none)."""
+    if not path.is_file():
+        return [], {}, {}
+    rows = json.loads(path.read_text()).get("networks", [])
+    arrays = []
+    for extra in (fields_path(path), states_path(path)):
+        if extra.is_file():
+            with np.load(extra) as npz:
+                arrays.append({k: npz[k] for k in npz.files})
+        else:
+            arrays.append({})
+    return rows, arrays[0], arrays[1]
+
+
+def committed_jobs(jobs: Sequence[Job], path) -> list[Job]:
+    """The jobs whose network the record at ``path`` already holds (see
+    :func:`export_summary`): a sweep need not compute them again."""
+    rows, _, _ = _read_record(Path(path))
+    found = _committed_rows_by_job(jobs, rows)
+    return [job for i, job in enumerate(jobs) if i in found]
+
+
 def export_summary(
     jobs: Sequence[Job],
     store: ResultStore,
@@ -147,24 +210,34 @@ def export_summary(
     committed record of paper-scale runs); unfinished jobs are counted, not listed.
 
     A job counts as finished when the store holds a network with its parameters and
-    seed. The entry of the current code version is taken where there is one, else the
-    newest of an older version (each row records the version that computed it), so a
-    long sweep keeps its record across code changes that leave the rules alone.
+    seed, or when the record at ``path`` already lists it: such a row (and its arrays)
+    is kept as committed, so a sweep that spans stores loses nothing. From the store,
+    the entry of the current code version is taken where there is one, else the newest
+    of an older version (each row records the version that computed it), so a long
+    sweep keeps its record across code changes that leave the rules alone.
     ``describe`` adds columns to every row (see :func:`summarize_network`);
     ``keep_fields`` writes every network's input weights beside the record, final and
     (where the store has them) at the network's lowest test loss; ``keep_states`` its
     final state (:data:`STATE_ARRAYS` in single precision and ``sigma``) in
     :func:`states_path`.
 
+    Parameters
+    ----------
+    force : bool
+        Write only what the store holds, dropping the committed rows it lacks.
+
     Raises
     ------
     RecordShrinks
-        If ``path`` holds a record with networks the new one would not have (an empty
-        or another store): nothing is written unless ``force``; the message lists them.
+        If ``path`` holds networks that are neither in the store nor jobs of this sweep
+        (its grid changed): nothing is written unless ``force``; the message lists them.
     """
+    path = Path(path)
+    old_rows, old_fields, old_states = _read_record(path) if not force else ([], {}, {})
+    committed = _committed_rows_by_job(jobs, old_rows)
     stored = _stored_networks(store)
     rows, fields, states = [], {}, {}
-    for job in jobs:
+    for index, job in enumerate(jobs):
         current = job_key(job)
         wanted = json.dumps(
             [to_json(job.key_params(), tag_dataclasses=True), job.seed], sort_keys=True
@@ -172,32 +245,40 @@ def export_summary(
         candidates = sorted(stored.get(wanted, []), reverse=True)
         keys = [current] * (current in store) + [key for _, key in candidates]
         entry = next((e for e in map(store.get, keys) if e is not None), None)
-        if entry is not None:
-            rows.append(summarize_network(job, entry, describe))
-            if keep_fields:
-                fields[field_name(rows[-1])] = entry.arrays["F"].astype(np.float16)
-                if "F_best" in entry.arrays:  # where the network coded best
-                    best = entry.arrays["F_best"].astype(np.float16)
-                    fields[field_name(rows[-1]) + BEST_SUFFIX] = best
-            if keep_states:
-                for array in STATE_ARRAYS:
-                    states[f"{field_name(rows[-1])}.{array}"] = entry.arrays[array].astype(
-                        np.float32
-                    )
-                states[f"{field_name(rows[-1])}.sigma"] = np.float64(entry.meta["sigma"])
+        if entry is None:
+            if index in committed:  # finished elsewhere: keep the committed row as it is
+                row = committed[index]
+                rows.append(row)
+                name = field_name(row)
+                for key, value in old_fields.items():
+                    if key in (name, name + BEST_SUFFIX):
+                        fields[key] = value
+                for key, value in old_states.items():
+                    if key.rsplit(".", 1)[0] == name:
+                        states[key] = value
+            continue
+        rows.append(summarize_network(job, entry, describe))
+        if keep_fields:
+            fields[field_name(rows[-1])] = entry.arrays["F"].astype(np.float16)
+            if "F_best" in entry.arrays:  # where the network coded best
+                best = entry.arrays["F_best"].astype(np.float16)
+                fields[field_name(rows[-1]) + BEST_SUFFIX] = best
+        if keep_states:
+            for array in STATE_ARRAYS:
+                states[f"{field_name(rows[-1])}.{array}"] = entry.arrays[array].astype(np.float32)
+            states[f"{field_name(rows[-1])}.sigma"] = np.float64(entry.meta["sigma"])
     summary = to_json({"total": len(jobs), "done": len(rows), "networks": rows})
-    path = Path(path)
     if path.is_file() and not force:
-        old = {_row_id(row) for row in json.loads(path.read_text()).get("networks", [])}
+        old = {_row_id(row) for row in old_rows}
         dropped = sorted(old - {_row_id(row) for row in summary["networks"]})
         if dropped:
             raise RecordShrinks(
-                f"{path} has {len(old)} networks; the store {store.root} has {len(rows)} of "
-                f"this sweep, so exporting would drop {len(dropped)}: "
+                f"{path} has {len(old)} networks, {len(dropped)} of which are neither in "
+                f"the store {store.root} nor jobs of this sweep (its grid changed?): "
                 + "; ".join(dropped[:10])
                 + (" ..." if len(dropped) > 10 else "")
-                + ". Nothing written: export from the store that holds them, or pass "
-                "--force to replace the record anyway."
+                + ". Nothing written: pass --force to replace the record by what the "
+                "store holds."
             )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(summary, indent=1, sort_keys=True, allow_nan=False) + "\n")

@@ -95,6 +95,13 @@ def _cli(*args, timeout=60):
     return done.returncode, done.stderr, time.monotonic() - started
 
 
+def _cli_out(*args, timeout=60):
+    done = subprocess.run(
+        [sys.executable, "-m", "dbcode", *args], capture_output=True, text=True, timeout=timeout
+    )
+    return done.returncode, done.stdout
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -116,6 +123,16 @@ def test_an_unreachable_scheduler_is_reported_without_a_traceback(tmp_path):
     )
     assert code == 2 and "no Dask scheduler answered at tcp://127.0.0.1:9" in err
     assert "Traceback" not in err and seconds < 30
+
+
+def test_a_sweep_does_not_compute_again_what_the_committed_record_holds(tmp_path):
+    summary = records.load_summary("fig4b")
+    assert summary is not None, "results/paper/fig4b.json is missing"
+    total, done = len(registry.named_jobs("fig4b", "paper")), summary["done"]
+    code, out = _cli_out("status", "fig4b", "--scale", "paper", "--store", str(tmp_path))
+    assert code == 0
+    assert f"{done} of {total} networks are in the committed record fig4b.json" in out
+    assert f"0 of {total - done} networks done" in out
 
 
 def test_seeds_mean_the_same_in_every_sweep():
@@ -161,18 +178,31 @@ def test_bad_data_options_fail_before_the_sweep_starts(monkeypatch, store, data,
 
 
 # --------------------------------------------------------------------------- records
-def test_an_export_never_replaces_a_record_by_fewer_networks(store, tmp_path):
+def test_an_export_keeps_the_committed_networks_the_store_lacks(store, tmp_path):
+    """A sweep spanning sessions (each with its own store) loses nothing on export."""
+    record = tmp_path / "fig4b.json"
+    jobs = bars_jobs("paper", n_seeds=1, c_values=[0.0])
+    rows = [{"variant": v, "n_z": 16, "seed": 0, "data": {"c": 0.0}} for v in ("sb", "db")]
+    record.write_text(json.dumps({"total": 2, "done": 2, "networks": rows}))
+    assert records.committed_jobs(jobs, record) == jobs
+    summary = records.export_summary(jobs, store, record)
+    assert summary["done"] == 2 and summary["networks"] == rows
+    assert json.loads(record.read_text())["networks"] == rows
+
+
+def test_an_export_never_drops_networks_the_sweep_no_longer_has(store, tmp_path):
     record = tmp_path / "fig4b.json"
     jobs = bars_jobs("paper", n_seeds=1, c_values=[0.0])
     committed = {
         "total": 2,
         "done": 2,
         "networks": [
-            {"variant": v, "n_z": 16, "seed": 0, "data": {"c": 0.0}} for v in ("sb", "db")
+            {"variant": v, "n_z": 16, "seed": 0, "data": {"c": 0.25}} for v in ("sb", "db")
         ],
     }
     record.write_text(json.dumps(committed))
-    with pytest.raises(records.RecordShrinks, match=r"would drop 2: db n_z=16 seed=0 c=0\.0"):
+    assert records.committed_jobs(jobs, record) == []
+    with pytest.raises(records.RecordShrinks, match=r"2 of which .*: db n_z=16 seed=0 c=0\.25"):
         records.export_summary(jobs, store, record)
     assert json.loads(record.read_text()) == committed
     assert records.export_summary(jobs, store, record, force=True)["done"] == 0

@@ -180,6 +180,34 @@ def test_export_keeps_natural_image_fields(tmp_path):
         np.testing.assert_allclose(npz["db_n6_s0_best"], best, rtol=1e-3, atol=1e-4)
 
 
+def test_export_merges_a_record_computed_in_two_stores(tmp_path):
+    """Networks of one sweep computed in two stores (two sessions or machines) end in one
+    record with every row and every field; the second store computes only what the
+    record lacks."""
+    from dbcode.chapters import scenes as sx
+
+    small = dict(n_presentations=20, n_evals=1, n_test_eval=5, n_train=40, n_test=10)
+    jobs = [sx.network_job(rule, 6, "ci", 0, **small) for rule in sx.RULES]
+    named = registry.named_sweep("fig5b")
+    out = tmp_path / "out" / "fig5b.json"
+    first = ResultStore(tmp_path / "first")
+    sweep.run(jobs[:1], workers=1, store=first, progress=False)
+    records.export_summary(jobs, first, out, describe=named.describe, keep_fields=True)
+    assert records.committed_jobs(jobs, out) == jobs[:1]
+    second = ResultStore(tmp_path / "second")
+    sweep.run(jobs[1:], workers=1, store=second, progress=False)
+    assert len(second) == 1
+    summary = records.export_summary(jobs, second, out, describe=named.describe, keep_fields=True)
+    assert summary["done"] == 2
+    assert [row["variant"] for row in summary["networks"]] == list(sx.RULES)
+    assert records.committed_jobs(jobs, out) == jobs
+    with np.load(tmp_path / "out" / "fig5b_fields.npz") as npz:
+        assert sorted(npz.files) == ["db_n6_s0", "db_n6_s0_best", "sb_n6_s0", "sb_n6_s0_best"]
+        np.testing.assert_array_equal(
+            npz["sb_n6_s0"], first.get(sweep.job_key(jobs[0])).arrays["F"].astype(np.float16)
+        )
+
+
 def test_export_keeps_each_controls_network_and_its_final_state(tmp_path, monkeypatch):
     """Networks that differ only in their condition keep their own fields and states."""
     from dbcode.chapters import scenes_controls as sc
