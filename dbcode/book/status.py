@@ -263,9 +263,9 @@ def _c6(n_zs, sb, db, ratio) -> list[Condition]:
     below = [n for n, a, b in zip(n_zs, sb, db) if b < a]
     gap = [(a - b) / b for a, b in zip(sb, db)]
     out = [
-        Condition(f"DB below SB at {len(below)} of {len(n_zs)} N_z", len(below) == len(n_zs)),
+        Condition(f"DB below SB at {len(below)} of {len(n_zs)} $N_z$", len(below) == len(n_zs)),
         Condition(
-            f"gap {100 * gap[0]:.0f} % at N_z = {n_zs[0]}, {100 * gap[-1]:.0f} % at {n_zs[-1]}",
+            f"gap {100 * gap[0]:.0f} % at $N_z$ = {n_zs[0]}, {100 * gap[-1]:.0f} % at {n_zs[-1]}",
             len(n_zs) > 1 and gap[0] > gap[-1],
         ),
     ]
@@ -274,7 +274,7 @@ def _c6(n_zs, sb, db, ratio) -> list[Condition]:
         word = "more than " if ratio["lower_bound"] else ""
         out.append(
             Condition(
-                f"SB needs {word}{value:.1f} x DB's neurons at N_z = {ratio['n_z']} (> 1)",
+                f"SB needs {word}{value:.1f} x DB's neurons at $N_z$ = {ratio['n_z']} (> 1)",
                 value > 1,
             )
         )
@@ -342,7 +342,7 @@ def _fields(k: Mapping[str, object], n_inputs: int = 128) -> list[Condition]:
             cs, gabor = share["centre_surround"], share["gabor"]
             out.append(
                 Condition(
-                    f"{label} from N_z = {small} to {large}: centre-surround "
+                    f"{label} from $N_z$ = {small} to {large}: centre-surround "
                     f"{100 * cs[small]:.0f} -> {100 * cs[large]:.0f} %, Gabor-like "
                     f"{100 * gabor[small]:.0f} -> {100 * gabor[large]:.0f} %",
                     cs[small] > cs[large] and gabor[small] < gabor[large],
@@ -472,7 +472,7 @@ PANELS: tuple[Panel, ...] = (
     Panel(
         "Fig 5B",
         "scenes",
-        "On natural images DB codes better than SB at every N_z, most under strong "
+        "On natural images DB codes better than SB at every $N_z$, most under strong "
         "compression; SB needs more neurons for DB's loss.",
         _fig5b_ci,
         _fig5b_paper,
@@ -482,7 +482,7 @@ PANELS: tuple[Panel, ...] = (
     Panel(
         "Fig 5C",
         "scenes",
-        "Receptive fields are centre-surround with fewer neurons than inputs (N_z < 128) "
+        "Receptive fields are centre-surround with fewer neurons than inputs ($N_z$ < 128) "
         "and Gabor-like with more.",
         _fig5c_ci,
         _fig5c_paper,
@@ -551,42 +551,60 @@ def _ci_figures(panel: Panel) -> list[str]:
 # --------------------------------------------------------------------------- rendering
 
 
-def _cell(conditions: list[Condition] | None, word: str, command: str | None) -> str:
-    if conditions is None:
-        return f"{word}: `{command}`" if word == NOT_RUN and command else word
-    marks = "; ".join(
+def _marks(conditions: list[Condition]) -> str:
+    return "; ".join(
         ("✓ " if c.holds else "✗ " if c.holds is False else "… ") + c.text for c in conditions
     )
-    return f"**{word}**: {marks}"
+
+
+def _link(row: Row, chapters: Mapping[str, str] | None) -> str:
+    if chapters and row.panel.chapter in chapters:
+        return f"{{doc}}`{row.panel.figure} <{chapters[row.panel.chapter]}>`"
+    return row.panel.figure
 
 
 def status_table(rows: list[Row], chapters: Mapping[str, str] | None = None) -> str:
-    """A MyST Markdown table of ``rows``: panel, the paper's claim, the CI-scale result,
-    the paper-scale result and the verdict; ``chapters`` maps a chapter to a link target
-    for its name (a document name for ``{doc}``). ✓ marks a condition that holds, ✗ one that fails, … one that has no
-    numbers yet."""
+    """The table to read at a glance, in MyST Markdown: for each of ``rows`` the panel,
+    the paper's claim, the verdict at the reduced (CI) scale and at the paper's scale,
+    and the panel's verdict; then, in a dropdown, the conditions and numbers behind
+    every verdict (:func:`status_conditions`). ``chapters`` maps a chapter to a link
+    target for the panel's name (a document name for ``{doc}``)."""
     lines = [
-        "| The paper's figure | The paper's claim | Reduced scale (CI) | Paper scale | Verdict |",
+        "| The paper's figure | The paper's claim | Reduced scale | Paper scale | Verdict |",
         "|---|---|---|---|---|",
     ]
     for row in rows:
-        where = row.panel.figure
-        if chapters and row.panel.chapter in chapters:
-            where = f"{{doc}}`{where} <{chapters[row.panel.chapter]}>`"
-        lines.append(
-            "| "
-            + " | ".join(
-                [
-                    where,
-                    row.panel.claim,
-                    _cell(row.ci, row.ci_verdict, None),
-                    _cell(row.paper, row.paper_verdict, row.panel.paper_command),
-                    f"**{row.verdict}**",
-                ]
-            ).replace("\n", " ")
-            + " |"
+        cells = [_link(row, chapters), row.panel.claim, row.ci_verdict, row.paper_verdict]
+        lines.append("| " + " | ".join([*cells, f"**{row.verdict}**"]).replace("\n", " ") + " |")
+    return "\n".join(lines) + "\n\n" + status_conditions(rows, chapters)
+
+
+def status_conditions(rows: list[Row], chapters: Mapping[str, str] | None = None) -> str:
+    """The conditions behind each verdict of :func:`status_table`, as a dropdown
+    admonition: ✓ marks a condition that holds, ✗ one that fails, … one that has no
+    numbers yet; a panel not run at the paper's scale names the command that runs it."""
+    items = []
+    for row in rows:
+        ci = _marks(row.ci) if row.ci else row.ci_verdict
+        if row.paper is not None:
+            paper = _marks(row.paper)
+        elif row.paper_verdict == NOT_RUN and row.panel.paper_command:
+            paper = f"not run: `{row.panel.paper_command}`"
+        else:
+            paper = row.paper_verdict
+        paper_part = (
+            "It does not depend on the scale."
+            if row.paper_verdict == SAME
+            else f"Paper scale ({row.paper_verdict}): {paper}."
         )
-    return "\n".join(lines) + "\n"
+        items.append(
+            f"- **{_link(row, chapters)}: {row.verdict}.** Reduced scale "
+            f"({row.ci_verdict}): {ci}. {paper_part}"
+        )
+    return (
+        ":::{admonition} The conditions and numbers behind each verdict\n"
+        ":class: dropdown\n\n" + "\n".join(items) + "\n:::\n"
+    )
 
 
 def chapter_status(rows: list[Row], chapter: str) -> str:

@@ -47,6 +47,8 @@ def test_the_pdf_has_the_whole_book(text):
         words = " ".join(title.split()[:6])
         assert words in content, f"chapter title {title!r} is not in the PDF"
     assert "What is reproduced" in content, "the status table is missing from the PDF"
+    # the dropdown under the table is printed open
+    assert "behind each verdict" in content and "balance index" in content
 
 
 def test_the_introduction_links_to_the_pdf():

@@ -44,7 +44,12 @@ def test_every_panel_is_evaluated_on_the_manifest(numbers):
         for fig in row.panel.figures:
             assert fig in numbers, f"{row.panel.figure} names {fig}, which the manifest lacks"
     table = st.status_table(rows)
-    assert table.count("\n") == len(rows) + 2
+    assert sum(line.startswith("|") for line in table.splitlines()) == len(rows) + 2
+    details = st.status_conditions(rows)
+    for row in rows:  # every verdict with the conditions behind it
+        item = next(line for line in details.splitlines() if f"**{row.panel.figure}:" in line)
+        for condition in row.ci:
+            assert condition.text in item
 
 
 def _flip(numbers, fig, key, value):
