@@ -246,6 +246,12 @@ def test_no_cell_shows_an_error(page, visit):
 
 
 @by_name(PAGES)
+def test_printed_output_stays_inside_its_box(page, visit):
+    overflowing = visit(page).report["overflowingOutputs"]
+    assert not overflowing, f"{page.name}: output lines run past their box: {overflowing}"
+
+
+@by_name(PAGES)
 def test_launch_buttons_point_at_the_repository(page, visit):
     settings = launch_settings()
     report = visit(page).report

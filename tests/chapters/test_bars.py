@@ -149,3 +149,38 @@ def test_format_c_set_joins_runs_of_the_grid():
     assert bx.format_c_set([0.0, 0.05, 0.1, 0.2], grid) == "0-0.1, 0.2"
     assert bx.format_c_set([0.15], grid) == "0.15"
     assert bx.format_c_set([], grid) == "none"
+
+
+def _toy_sweep(sb_at_one, db_at_one):
+    c = np.array([0.0, 0.5, 1.0])
+    loss = {
+        "sb": np.array([[0.013, 0.012], [0.015, 0.016], sb_at_one]),
+        "db": np.array([[0.010, 0.010], [0.010, 0.010], db_at_one]),
+    }
+    distinct = {"sb": np.array([[16, 16], [12, 13], [2, 3]]), "db": np.full((3, 2), 16)}
+    return bx.Sweep(c, [0, 1], ("sb", "db"), loss, distinct, results={})
+
+
+def test_the_closing_notes_state_the_numbers_of_the_sweep():
+    notes = bx.scale_notes(_toy_sweep([0.0070, 0.0070], [0.0070, 0.0070]), None)
+    assert "SB at 0.0070 and DB at 0.0070, a difference within one standard error" in notes
+    assert "SB 25 % above DB" in notes  # 0.0125 / 0.010 at c = 0
+    assert "12.5 at $c = 0.5$" in notes and "2.5 at $c = 1$" in notes
+    assert "paper's run length" not in notes  # no record, no paper-scale numbers
+    apart = bx.scale_notes(_toy_sweep([0.0060, 0.0061], [0.0070, 0.0071]), None)
+    assert "(SB 14 % below DB)" in apart  # 0.00605 / 0.00705
+
+
+def test_the_closing_notes_state_the_committed_record():
+    rows = [
+        {"variant": v, "seed": s, "data": {"c": c}, "final_loss": loss, "runtime_s": 60.0}
+        for c, sb, db in ((0.0, 0.012, 0.010), (1.0, 0.006, 0.007))
+        for s in (0, 1)
+        for v, loss in (("sb", sb + 1e-4 * s), ("db", db + 1e-4 * s))
+    ]
+    summary = {"done": len(rows), "total": 2100, "networks": rows}
+    notes = bx.scale_notes(_toy_sweep([0.007, 0.007], [0.007, 0.007]), summary)
+    assert "SB ends 14 % below DB at $c = 1$" in notes  # 0.00605 / 0.00705
+    assert "SB ends 20 % above DB there" in notes  # 0.01205 / 0.01005 at c = 0
+    assert "2 of the paper's 50 seeds per $c$, 8 networks of 2 100" in notes
+    assert "mean of 60 s of one core per network" in notes
