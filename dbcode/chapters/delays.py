@@ -197,6 +197,37 @@ def collapsed(loss: float, baseline: float) -> bool:
     return not math.isfinite(loss) or loss >= baseline
 
 
+def divergence_note(summary: dict, beta: float, scale: str) -> str:
+    """A paragraph on the networks of the scan at ``beta`` whose weights diverged, with
+    the factor by which the learning rates at ``scale`` exceed the paper's; empty when
+    none diverged."""
+    diverged = {
+        c: [
+            dt
+            for dt, loss in zip(summary["delays"], summary[(beta, c)]["loss"])
+            if not math.isfinite(loss)
+        ]
+        for c in CONDITIONS
+    }
+    diverged = {c: dts for c, dts in diverged.items() if dts}
+    if not diverged:
+        return ""
+    factor = preset("delays", scale).eta_F / preset("delays", "paper").eta_F
+    where = "; ".join(
+        f"{LABELS[c]} at {', '.join(f'{dt:g}' for dt in dts)} ms" for c, dts in diverged.items()
+    )
+    rates = (
+        f"With learning rates {factor:g} times the paper's, a synchronised population "
+        "firing in bursts makes the inhibitory rule take steps too large to be stable. "
+        if factor > 1
+        else ""
+    )
+    return (
+        f"In this scan the weights diverged ({where}; crosses in the figure). {rates}This is "
+        "the collapse carried to its extreme."
+    )
+
+
 def collapse_delay(summary: dict, beta: float, condition: str) -> float | None:
     """Shortest delay from which on the network is :func:`collapsed` at every longer
     delay of the scan, or ``None``."""

@@ -93,3 +93,14 @@ def test_explorer_runs_a_short_network_on_demand(tmp_path, monkeypatch):
     monkeypatch.setenv("DBCODE_CACHE", str(tmp_path))
     fig = dx.explore(5.0, n_presentations=50)
     assert len(fig.axes) == 2 * (1 + dx.EXPLORER_FIELDS)
+
+
+def test_the_divergence_note_names_the_diverged_networks_only():
+    summary = {"delays": [0.1, 5.0]}
+    for c in dx.CONDITIONS:
+        summary[(0.13, c)] = {"loss": [0.02, 0.03]}
+    assert dx.divergence_note(summary, 0.13, "ci") == ""
+    summary[(0.13, "sb")] = {"loss": [0.02, float("nan")]}
+    note = dx.divergence_note(summary, 0.13, "ci")
+    assert "(SB at 5 ms; crosses in the figure)" in note and "10 times the paper's" in note
+    assert "times the paper's" not in dx.divergence_note(summary, 0.13, "paper")
