@@ -109,3 +109,14 @@ def test_titles_of_chapters_run_only_at_the_reduced_scale_say_so(name):
         assert "reduced scale" in title, f"{name}: {title!r} does not say it is not at paper scale"
     else:
         assert "reduced scale only" not in title, title
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_no_cell_leaves_an_empty_output(name):
+    """Progress bars and silenced prints leave nothing behind on the page."""
+    empty = [
+        str(out)[:120]
+        for out in _page(name).select("div.cell_output")
+        if not out.get_text(strip=True) and not out.select("img, svg, table, iframe, script")
+    ]
+    assert not empty, f"{name}: empty cell outputs: {empty}"
