@@ -20,7 +20,9 @@ Clusters
 - ``scheduler=cluster``: any cluster object, e.g. from ``dask_jobqueue`` (optional)::
 
       from dask_jobqueue import SLURMCluster
-      cluster = SLURMCluster(cores=1, processes=1, memory="2GB", walltime="04:00:00")
+      cluster = SLURMCluster(
+          cores=1, processes=1, memory="2GB", walltime="04:00:00"
+      )
       cluster.scale(jobs=64)
       dbcode.run.sweep.run(jobs, scheduler=cluster)
 """

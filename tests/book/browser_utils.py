@@ -143,7 +143,9 @@ PAGE_REPORT = r"""() => {
         errorOutputs: document.querySelectorAll(
             '.output.error, .output.traceback, .output.stderr').length,
         tracebacks: outputs.filter(el => /Traceback|Error:/.test(el.innerText)).length,
-        overflowingOutputs: outputs.flatMap(el => [...el.querySelectorAll('pre')])
+        overflowingOutputs: [...outputs.flatMap(el => [...el.querySelectorAll('pre')]),
+                             ...[...article.querySelectorAll('div.highlight pre')]
+                                 .filter(pre => !pre.closest('.cell'))]
             .filter(pre => visible(pre) && pre.scrollWidth > pre.clientWidth + 1)
             .map(pre => pre.innerText.split('\n')[0].slice(0, 80)),
         binderLinks: [...document.querySelectorAll('a[href*="/v2/gh/"]')].map(a => a.href),

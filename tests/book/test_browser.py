@@ -246,9 +246,10 @@ def test_no_cell_shows_an_error(page, visit):
 
 
 @by_name(PAGES)
-def test_printed_output_stays_inside_its_box(page, visit):
+def test_printed_output_and_commands_stay_inside_their_box(page, visit):
+    """Cell outputs wrap (book.css); the commands quoted in the prose are kept short."""
     overflowing = visit(page).report["overflowingOutputs"]
-    assert not overflowing, f"{page.name}: output lines run past their box: {overflowing}"
+    assert not overflowing, f"{page.name}: lines run past their box: {overflowing}"
 
 
 @by_name(PAGES)
