@@ -411,9 +411,11 @@ def execute_chapter(
     }
     if figures is not None:
         env["DBCODE_FIGURES"] = str(figures)
-    # The kernel's own log (e.g. ipykernel's notice about unencrypted local TCP) is noise
-    # in the build output; cell outputs and errors are unaffected.
-    engine_kwargs: dict[str, Any] = {"extra_arguments": ["--IPKernelApp.log_level=ERROR"]}
+    # The kernel's own log is noise in the build output: ipykernel's notice about
+    # unencrypted local TCP, and the "KeyboardInterrupt caught in kernel" it logs as an
+    # error when jupyter_client interrupts it on shutdown (it always does) while a
+    # message is still being handled. Cell outputs and errors are unaffected.
+    engine_kwargs: dict[str, Any] = {"extra_arguments": ["--IPKernelApp.log_level=CRITICAL"]}
     if timeout:
         engine_kwargs["execution_timeout"] = timeout
     start = time.perf_counter()
