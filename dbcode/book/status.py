@@ -557,10 +557,11 @@ def _marks(conditions: list[Condition]) -> str:
     )
 
 
-def _link(row: Row, chapters: Mapping[str, str] | None) -> str:
+def _link(row: Row, chapters: Mapping[str, str] | None, suffix: str = "") -> str:
+    text = row.panel.figure + suffix
     if chapters and row.panel.chapter in chapters:
-        return f"{{doc}}`{row.panel.figure} <{chapters[row.panel.chapter]}>`"
-    return row.panel.figure
+        return f"{{doc}}`{text} <{chapters[row.panel.chapter]}>`"
+    return text
 
 
 def status_table(rows: list[Row], chapters: Mapping[str, str] | None = None) -> str:
@@ -598,7 +599,7 @@ def status_conditions(rows: list[Row], chapters: Mapping[str, str] | None = None
             else f"Paper scale ({row.paper_verdict}): {paper}."
         )
         items.append(
-            f"- **{_link(row, chapters)}: {row.verdict}.** Reduced scale "
+            f"- **{_link(row, chapters, ' of the paper')}: {row.verdict}.** Reduced scale "
             f"({row.ci_verdict}): {ci}. {paper_part}"
         )
     return (

@@ -47,7 +47,9 @@ def test_every_panel_is_evaluated_on_the_manifest(numbers):
     assert sum(line.startswith("|") for line in table.splitlines()) == len(rows) + 2
     details = st.status_conditions(rows)
     for row in rows:  # every verdict with the conditions behind it
-        item = next(line for line in details.splitlines() if f"**{row.panel.figure}:" in line)
+        item = next(
+            line for line in details.splitlines() if f"**{row.panel.figure} of the paper:" in line
+        )
         for condition in row.ci:
             assert condition.text in item
 
