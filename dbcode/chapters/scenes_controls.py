@@ -156,7 +156,8 @@ def control_finding(rows: dict[tuple[str, str], dict]) -> str:
             f" So DB's loss rose under {', '.join(risen)} and stayed at its lowest under "
             f"{', '.join(stable)}: of the factors tested, "
             + ("the inputs decide" if risen == ["photographs"] else "these decide")
-            + " whether DB becomes unstable (one seed each)."
+            + f" whether DB becomes unstable at $N_z$ = {CONTROL_N_Z} and this run length "
+            "(one seed each)."
         )
     elif risen:
         verdict = " DB's loss rose under every condition."
