@@ -333,6 +333,11 @@ def _run_export(args: argparse.Namespace) -> int:
         print(f"python -m dbcode export: {exc}", file=sys.stderr)
         return 1
     print(f"{summary['done']} of {summary['total']} networks written to {path}")
+    if named.keep_fields:
+        from dbcode.run.field_classes import write_record_classes
+
+        target = write_record_classes(path, records.load_fields(args.name, args.scale))
+        print(f"receptive-field classes of its fields written to {target}")
     return 0
 
 

@@ -43,8 +43,9 @@ from dbcode.model.params import Params, check_scale
 from dbcode.model.rules import NetworkState
 from dbcode.model.simulate import evaluate
 from dbcode.run import registry
+from dbcode.run.field_classes import record_classes
 from dbcode.run.jobs import Job, load_data, run_network
-from dbcode.run.records import BEST_SUFFIX
+from dbcode.run.records import BEST_SUFFIX, summary_path
 from dbcode.run.store import Result
 from dbcode.run.sweep import run_grouped
 from dbcode.viz.images import show_image, show_mosaic
@@ -305,20 +306,25 @@ def field_key_numbers(sweep: Sweep, classes: dict | None = None) -> dict:
 
 
 def record_field_classes(
-    fields, seed: int = 0, best: bool = False
+    fields, seed: int = 0, best: bool = False, record: str | None = None
 ) -> dict[tuple[str, int], dict[str, float]]:
-    """:func:`field_classes` of every network of a committed record's fields
-    (:func:`dbcode.run.records.load_fields`, keys ``<rule>_n<N_z>_s<seed>``) of ``seed``:
-    at the end of training, or with ``best`` where the network's test loss was lowest
-    (keys with :data:`~dbcode.run.records.BEST_SUFFIX`)."""
-    out = {}
+    """Class fractions (as :func:`field_classes`) of every network of a committed
+    record's fields (:func:`dbcode.run.records.load_fields`, keys
+    ``<rule>_n<N_z>_s<seed>``) of ``seed``: at the end of training, or with ``best``
+    where the network's test loss was lowest (keys with
+    :data:`~dbcode.run.records.BEST_SUFFIX`). With the name of the paper-scale
+    ``record`` the fits committed beside it are used
+    (:func:`dbcode.run.field_classes.record_classes`) where they match."""
+    chosen = {}
     for key in fields:
         if key.endswith(BEST_SUFFIX) != best:
             continue
         rule, n, s = key.removesuffix(BEST_SUFFIX).split("_")
         if int(s[1:]) == seed and rule in RULES:
-            out[(rule, int(n[1:]))] = field_classes(np.asarray(fields[key]))
-    return out
+            chosen[key] = (rule, int(n[1:]))
+    path = summary_path(record, "paper") if record is not None else None
+    fits = record_classes({key: fields[key] for key in chosen}, path)
+    return {chosen[key]: class_fractions(fits[key]) for key in chosen}
 
 
 def plot_field_classes(
