@@ -27,7 +27,7 @@ from dbcode.run.jobs import Job
 from dbcode.run.store import Result
 from dbcode.run.sweep import run as run_networks
 from dbcode.viz.images import show_image, show_mosaic
-from dbcode.viz.style import CMAP_INK, CMAP_SEQUENTIAL, COLORS, GUIDE, LABELS
+from dbcode.viz.style import CMAP_INK, CMAP_SEQUENTIAL, COLORS, GUIDE, LABELS, SMALL
 
 C_GRID = {
     "ci": (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
@@ -329,8 +329,8 @@ def plot_task(
     im = ax_cooc.imshow(cooc, cmap=CMAP_SEQUENTIAL, interpolation="nearest")
     ax_cooc.set_title(f"co-occurrence of bars, c = {c_pairs:g}", fontsize=9)
     ticks, labels = [3.5, 11.5], ["horizontal", "vertical"]
-    ax_cooc.set_xticks(ticks, labels, fontsize=7)
-    ax_cooc.set_yticks(ticks, labels, fontsize=7, rotation=90, va="center")
+    ax_cooc.set_xticks(ticks, labels, fontsize=SMALL)
+    ax_cooc.set_yticks(ticks, labels, fontsize=SMALL, rotation=90, va="center")
     fig.colorbar(im, ax=ax_cooc, fraction=0.046, pad=0.04)
     return fig, numbers
 
@@ -393,7 +393,7 @@ def plot_variants(sweep: Sweep, c_weights: float | None = None) -> plt.Figure:
         ax.bar(x, sweep.mean(v), width, color=COLORS[v], label=LABELS[v])
     ax.set_xticks(np.arange(len(sweep.c)), [f"c = {c:g}" for c in sweep.c])
     ax.set_ylabel("test decoder loss")
-    ax.legend(frameon=False, ncol=n, fontsize=8, loc="upper right")
+    ax.legend(frameon=False, ncol=n, fontsize=SMALL, loc="upper right")
     ax.spines[["top", "right"]].set_visible(False)
     for k, v in enumerate(sweep.variants):
         show_weights(
@@ -474,7 +474,7 @@ def plot_paper_scale(summary: dict, sweep: Sweep) -> plt.Figure:
     ax.set_xlabel("correlation strength c")
     ax.set_ylabel("test decoder loss")
     ax.set_title(f"{summary['done']} of {summary['total']} paper-scale networks", fontsize=9)
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=SMALL)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig

@@ -26,7 +26,16 @@ from dbcode.model.params import ParameterError, Params, check_scale, preset
 from dbcode.run import registry
 from dbcode.run.jobs import Job, load_data, run_network
 from dbcode.run.sweep import run_grouped
-from dbcode.viz.style import CMAP_IMAGE, CMAP_SIGNED, COLORS, FAINT, GUIDE, INK, LABELS
+from dbcode.viz.style import (
+    CMAP_IMAGE,
+    CMAP_SIGNED,
+    COLORS,
+    FAINT,
+    FIGURE_WIDTH,
+    GUIDE,
+    INK,
+    LABELS,
+)
 
 CHAPTER = "delays"
 DELAYS = {"ci": (0.1, 0.25, 0.5, 1.0, 2.0, 5.0), "paper": (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 5.0)}
@@ -291,7 +300,9 @@ def plot_delay_scan(summary: dict, betas) -> plt.Figure:
     ``beta``. A network whose weights diverged has no value: its line breaks there, and
     a cross on the upper edge of the panel (outside the data) marks its delay."""
     betas = list(betas)
-    fig, axes = plt.subplots(len(betas), 2, figsize=(10, 3.8 * len(betas) + 0.5), squeeze=False)
+    fig, axes = plt.subplots(
+        len(betas), 2, figsize=(FIGURE_WIDTH, 3.6 * len(betas) + 0.5), squeeze=False
+    )
     delays = np.asarray(summary["delays"])
     for (ax, bx), beta in zip(axes, betas):
         finite = [x for c in CONDITIONS for x in summary[(beta, c)]["loss"] if math.isfinite(x)]
@@ -357,7 +368,7 @@ def plot_collapsed_fields(
     (``n`` most active neurons of each)."""
     cols = 8
     rows = math.ceil(n / cols)
-    fig = plt.figure(figsize=(11, 0.75 * rows + 1.0))
+    fig = plt.figure(figsize=(FIGURE_WIDTH, 0.65 * rows + 1.0))
     grid = fig.add_gridspec(rows, 2 * cols + 1, wspace=0.08, hspace=0.08)
     k = summary["delays"].index(dt)
     for side, c in enumerate(("sb", "db")):
@@ -460,7 +471,7 @@ def explore(dt: float = 2.0, n_presentations: int = 0, seed: int = 0) -> plt.Fig
     neurons of SB and DB trained with delay ``dt`` (ms)."""
     jobs = explorer_jobs(dt, n_presentations, seed)
     results = {c: run_network(j, progress=False) for c, j in jobs.items()}
-    fig = plt.figure(figsize=(11, 5.2))
+    fig = plt.figure(figsize=(FIGURE_WIDTH, 4.6))
     grid = fig.add_gridspec(4, 12, wspace=0.1, hspace=0.5)
     for row, c in enumerate(("sb", "db")):
         r, p = results[c], jobs[c].params

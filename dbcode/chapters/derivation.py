@@ -23,7 +23,8 @@ from dbcode.analysis.theory import network_parameters
 from dbcode.model.params import preset
 from dbcode.model.rules import initial_state
 from dbcode.model.simulate import evaluate
-from dbcode.viz.style import CHANNELS, COLORS, EXCITATION, FAIL, GUIDE, INHIBITION, INK, PASS
+from dbcode.viz.legibility import place_legend
+from dbcode.viz.style import CHANNELS, COLORS, EXCITATION, FAIL, GUIDE, INHIBITION, INK, PASS, SMALL
 
 
 def smooth_signal(
@@ -219,7 +220,7 @@ def plot_tracking(result: Tracking, fig=None):
         )
         axes[0].plot(t, result.x[:, d], color=INK, lw=1.2, label="input $x$" if d == 0 else None)
     axes[0].set_ylabel("signal")
-    axes[0].legend(loc="upper left", fontsize=8, ncol=3, frameon=False)
+    place_legend(axes[0], fontsize=SMALL, ncol=3, frameon=False)
     axes[0].set_title(
         rf"$N_z$ = {result.spikes.shape[1]}, $\beta$ = {result.params.sigma2_final:g}: "
         f"loss / silent loss = {result.relative_loss:.3f}, "
@@ -238,7 +239,7 @@ def plot_tracking(result: Tracking, fig=None):
     axes[2].axhline(0.0, color=INK, lw=0.5)
     axes[2].set_ylabel(f"drive of neuron {result.neuron}")
     axes[2].set_xlabel("time (ms)")
-    axes[2].legend(loc="upper left", fontsize=8, ncol=3, frameon=False)
+    place_legend(axes[2], fontsize=SMALL, ncol=3, frameon=False)
     fig.align_ylabels(axes)
     return fig
 
@@ -271,7 +272,7 @@ def plot_dendritic_balance(balance):
     ax1.axhline(0, color=GUIDE, lw=0.5)
     ax1.set_xlabel("time (ms)")
     ax1.set_title(f"neuron j = {j}, input i = {i}", fontsize=9)
-    ax1.legend(fontsize=7, frameon=False)
+    ax1.legend(fontsize=SMALL, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -294,7 +295,7 @@ def plot_checks(checks: dict, ax) -> None:
     values = np.maximum([checks[n] for n in names], 1e-17)
     colors = [FAIL if v > 1e-6 else PASS for v in values]
     ax.barh(range(len(names)), values, color=colors)
-    ax.set_yticks(range(len(names)), [CHECK_LABELS[n] for n in names], fontsize=7)
+    ax.set_yticks(range(len(names)), [CHECK_LABELS[n] for n in names], fontsize=SMALL)
     ax.set_xscale("log")
     ax.set_xlim(1e-17, 10)
     ax.axvline(1e-6, color=INK, lw=0.6, ls=":")
@@ -318,4 +319,4 @@ def plot_windows(w: Windows, ax, title: str):
     ax.set_xlabel(r"$\Delta t = t_j - t_i$ (ms)")
     ax.set_ylabel(r"$\Delta F_{ji}$ / $\eta$ (ms)")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    place_legend(ax, fontsize=SMALL, frameon=False)

@@ -22,16 +22,19 @@ from dbcode.run import registry
 from dbcode.run.jobs import Job, load_data, run_network
 from dbcode.run.sweep import run_grouped
 from dbcode.viz.images import show_image
+from dbcode.viz.legibility import place_legend
 from dbcode.viz.style import (
     CMAP_INK,
     CMAP_SIGNED,
     COLORS,
     EXCITATION,
     FAINT,
+    FIGURE_WIDTH,
     GUIDE,
     INHIBITION,
     INK,
     LABELS,
+    SMALL,
 )
 
 CHAPTER = "mnist"
@@ -223,7 +226,7 @@ def plot_rasters(results: dict, params: Params) -> plt.Figure:
                 f"{active[k]} active",
                 ha="center",
                 va="bottom",
-                fontsize=8,
+                fontsize=SMALL,
             )
         ax.set_ylim(-0.7, params.n_z + 0.6)
         ax.set_xlim(0, n_img * params.t_present)
@@ -236,7 +239,9 @@ def plot_rasters(results: dict, params: Params) -> plt.Figure:
 def plot_traces(results: dict, params: Params) -> plt.Figure:
     """Fig 3B: excitation ``F x`` and inhibition ``W z + c`` of the most active neuron
     in the recording, and the distribution of active neurons per test image."""
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3), gridspec_kw={"width_ratios": [2, 2, 1.3]})
+    fig, axes = plt.subplots(
+        1, 3, figsize=(FIGURE_WIDTH, 3), gridspec_kw={"width_ratios": [2, 2, 1.3]}
+    )
     for ax, rule in zip(axes[:2], ("sb", "db")):
         r = results[rule][0]
         j = int(np.argmax(r.arrays["record_s"].sum(axis=0)))
@@ -263,7 +268,6 @@ def plot_traces(results: dict, params: Params) -> plt.Figure:
         ax.set_title(f"{LABELS[rule]}, neuron {j}", fontsize=10)
         ax.set_xlabel("time in test (ms)")
     axes[0].set_ylabel("somatic input")
-    axes[0].legend(fontsize=7, loc="lower left")
     bins = np.arange(0, params.n_z + 2) - 0.5
     for rule in ("sb", "db"):
         active = np.concatenate([active_counts(r.arrays["test_counts"]) for r in results[rule]])
@@ -278,8 +282,9 @@ def plot_traces(results: dict, params: Params) -> plt.Figure:
         )
     axes[2].set_xlabel(f"active neurons per image\n(>= {ACTIVE_MIN_SPIKES} spikes)")
     axes[2].set_ylabel("fraction of test images")
-    axes[2].legend(fontsize=8)
+    axes[2].legend(fontsize=SMALL)
     fig.tight_layout()
+    place_legend(axes[0], fontsize=SMALL)
     return fig
 
 
@@ -307,7 +312,7 @@ def plot_loss_curves(results: dict, params: Params, rules=("sb", "db"), ax=None)
     ax.set_yscale("log")
     ax.set_xlabel("training presentations")
     ax.set_ylabel("test loss $L$")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=SMALL)
     return ax.figure
 
 
@@ -354,7 +359,7 @@ def plot_paper_scale(summary: dict, results: dict, params: Params) -> plt.Figure
     ax_paper.set_xlabel("training presentations")
     ax_paper.set_ylabel("test loss $L$")
     ax_paper.set_title("paper scale", fontsize=9)
-    ax_paper.legend(fontsize=8)
+    ax_paper.legend(fontsize=SMALL)
     plot_loss_curves(results, params, ax=ax_ci)
     ax_ci.set_ylabel("")
     ax_ci.set_title("CI scale", fontsize=9)
@@ -366,8 +371,8 @@ def plot_weights(axes_row, F, match, title):
     """Weight vectors (rows of ``F``) as 16 x 16 images, titled by best digit class."""
     for j, ax in enumerate(axes_row):
         _image(ax, F[j], cmap=CMAP_SIGNED, symmetric=True)
-        ax.set_title(f"{DIGITS[match['best'][j]]} ({match['best_r'][j]:.2f})", fontsize=7)
-    axes_row[0].set_ylabel(title, fontsize=8)
+        ax.set_title(f"{DIGITS[match['best'][j]]} ({match['best_r'][j]:.2f})", fontsize=SMALL)
+    axes_row[0].set_ylabel(title, fontsize=SMALL)
 
 
 def plot_weights_and_reconstructions(results, jobs, params: Params) -> plt.Figure:
@@ -401,7 +406,7 @@ def plot_weights_and_reconstructions(results, jobs, params: Params) -> plt.Figur
             axes[row, k].axis("on")
             _image(axes[row, k], img)
             if k == 0:
-                axes[row, k].set_ylabel(name, fontsize=8)
+                axes[row, k].set_ylabel(name, fontsize=SMALL)
     fig.tight_layout(h_pad=0.6, w_pad=0.2)
     return fig
 
@@ -410,7 +415,7 @@ def plot_variants(results: dict, jobs: dict, params: Params) -> plt.Figure:
     """Fig S2: loss curves and final decoder weights ``D_j`` (the feature each neuron
     stands for in the read-out, Eq 1) of SB and the three DB schemes."""
     order = ("sb", "db", "db-slow", "db-simultaneous")
-    fig = plt.figure(figsize=(11, 5.5))
+    fig = plt.figure(figsize=(FIGURE_WIDTH, 5.0))
     grid = fig.add_gridspec(4, params.n_z + 6, wspace=0.15, hspace=0.45)
     ax = fig.add_subplot(grid[:, :5])
     plot_loss_curves({k: results[k][:1] for k in order}, params, order, ax=ax)
@@ -471,7 +476,7 @@ def explore(variant: str = "db", n_z: int = 9, beta: float = 0.1, seed: int = 0)
     match = class_matching(r.arrays["F"], class_means(job))
     rows = max(1, math.ceil(int(n_z) / 6))
     cols = math.ceil(int(n_z) / rows)
-    fig = plt.figure(figsize=(10, 3.6))
+    fig = plt.figure(figsize=(FIGURE_WIDTH, 3.4))
     grid = fig.add_gridspec(rows, cols + 4, wspace=0.2, hspace=0.4)
     ax = fig.add_subplot(grid[:, :3])
     ax.plot(r.arrays["eval_at"], r.arrays["test_loss"], "o-", color=COLORS[variant])
@@ -487,7 +492,7 @@ def explore(variant: str = "db", n_z: int = 9, beta: float = 0.1, seed: int = 0)
     for j in range(int(n_z)):
         axj = fig.add_subplot(grid[j // cols, 4 + j % cols])
         _image(axj, r.arrays["F"][j], cmap=CMAP_SIGNED, symmetric=True)
-        axj.set_title(f"{DIGITS[match['best'][j]]}", fontsize=8)
+        axj.set_title(f"{DIGITS[match['best'][j]]}", fontsize=SMALL)
     return fig
 
 

@@ -49,7 +49,8 @@ from dbcode.run.records import BEST_SUFFIX, summary_path
 from dbcode.run.store import Result
 from dbcode.run.sweep import run_grouped
 from dbcode.viz.images import show_image, show_mosaic
-from dbcode.viz.style import CMAP_IMAGE, COLORS, GUIDE, INK, LABELS, NEUTRAL
+from dbcode.viz.legibility import place_legend
+from dbcode.viz.style import CMAP_IMAGE, COLORS, FIGURE_WIDTH, GUIDE, INK, LABELS, NEUTRAL, SMALL
 
 CHAPTER = "scenes"
 POPULATION_RATE = 1000.0
@@ -344,12 +345,12 @@ def plot_field_classes(
                 label=LABELS[rule],
             )
         ax.axvline(N_INPUTS, color=GUIDE, ls=":", lw=1)
-        ax.text(N_INPUTS, 1.0, " $N_z = N_x$", color=INK, fontsize=8, va="top")
+        ax.text(N_INPUTS, 1.0, " $N_z = N_x$", color=INK, fontsize=SMALL, va="top")
         ax.set_xlabel("number of neurons $N_z$")
         ax.set_title(f"{kind} fields", fontsize=10)
         ax.set_ylim(0, 1.02)
     axes[0].set_ylabel("fraction of fields")
-    axes[0].legend(frameon=False, fontsize=8, loc="center left")
+    place_legend(axes[0], frameon=False, fontsize=SMALL)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -490,7 +491,7 @@ def plot_inputs(job: Job, n_patches: int = 8, seed: int = 0) -> tuple[plt.Figure
     images = np.asarray(data.meta["images"], dtype=float)
     patches = sample_patches(images, n_patches, np.random.default_rng(seed))
     inputs = onoff_transform(patches)
-    fig = plt.figure(figsize=(11, 5.6))
+    fig = plt.figure(figsize=(FIGURE_WIDTH, 5.0))
     top = fig.add_gridspec(1, 5, left=0.03, right=0.98, top=0.93, bottom=0.5, wspace=0.45)
     for k in range(4):
         ax = fig.add_subplot(top[0, k])
@@ -506,7 +507,7 @@ def plot_inputs(job: Job, n_patches: int = 8, seed: int = 0) -> tuple[plt.Figure
     ax.set_title(
         f"mean {stats['mean']:.2f}; {100 * stats['frac_below_0.01']:.0f} % < 0.01, "
         f"{100 * stats['frac_above_0.9']:.0f} % > 0.9",
-        fontsize=8,
+        fontsize=SMALL,
     )
     bottom = fig.add_gridspec(
         3, n_patches, left=0.12, right=0.9, top=0.42, bottom=0.02, wspace=0.1, hspace=0.12
@@ -523,7 +524,7 @@ def plot_inputs(job: Job, n_patches: int = 8, seed: int = 0) -> tuple[plt.Figure
             vmin, vmax = limits or (-lim, lim)
             _pixels(ax, values[k].reshape(PATCH, PATCH), vmin, vmax)
             if k == 0:
-                ax.set_ylabel(name, fontsize=8)
+                ax.set_ylabel(name, fontsize=SMALL)
     stats["image_variance"] = float(data.meta["image_variance"])
     return fig, stats
 
@@ -532,7 +533,7 @@ def plot_losses(sweep: Sweep) -> plt.Figure:
     """Fig 5B: final test loss against ``N_z`` for SB and DB (seeds as dots, mean as
     line), the relative gap, and the neurons SB needs for DB's loss at the middle N_z."""
     fig, (ax, ax_gap) = plt.subplots(
-        1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1.6, 1]}
+        1, 2, figsize=(FIGURE_WIDTH, 3.6), gridspec_kw={"width_ratios": [1.6, 1]}
     )
     n = np.asarray(sweep.n_zs)
     for rule in RULES:
@@ -566,7 +567,7 @@ def plot_losses(sweep: Sweep) -> plt.Figure:
         xy=(n_line, ratio["target"]),
         xytext=(0.45, 0.8),
         textcoords="axes fraction",
-        fontsize=8,
+        fontsize=SMALL,
         arrowprops={"arrowstyle": "->", "lw": 0.8},
     )
     ax.set_xscale("log")
@@ -575,7 +576,7 @@ def plot_losses(sweep: Sweep) -> plt.Figure:
     ax.minorticks_off()
     ax.set_xlabel("coding neurons $N_z$ (population rate 1000 Hz)")
     ax.set_ylabel(f"test loss $L$ (mean of last {N_FINAL} tests)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=SMALL)
     ax_gap.bar(range(len(n)), 100 * sweep.relative_gap(), color=NEUTRAL)
     ax_gap.axhline(0, color=INK, lw=0.8)
     ax_gap.set_xticks(range(len(n)))
@@ -591,7 +592,7 @@ def plot_fields(sweep: Sweep, max_fields: int = 100) -> plt.Figure:
     the paper) at the smallest and largest ``N_z`` for both rules, and their orientation indices
     (:func:`~dbcode.analysis.orientation.orientation_index`) against the pixel-shuffled chance level."""
     sizes = (sweep.n_zs[0], sweep.n_zs[-1])
-    fig = plt.figure(figsize=(12, 6.2))
+    fig = plt.figure(figsize=(FIGURE_WIDTH, 5.0))
     grid = fig.add_gridspec(
         2, 3, width_ratios=[1, 1, 0.9], left=0.02, right=0.98, bottom=0.12, wspace=0.2, hspace=0.25
     )
@@ -619,7 +620,7 @@ def plot_fields(sweep: Sweep, max_fields: int = 100) -> plt.Figure:
     shuffled = shuffled_orientation(sweep.network("db", sizes[-1]).arrays["F"])
     ax.boxplot([*values, shuffled], vert=False, widths=0.6)
     ax.set_yticks(range(1, len(labels) + 2))
-    ax.set_yticklabels([*labels, "shuffled"], fontsize=8)
+    ax.set_yticklabels([*labels, "shuffled"], fontsize=SMALL)
     ax.axvline(ORIENTED, color=GUIDE, ls=":", lw=1)
     ax.set_xlim(0, 1)
     ax.set_xlabel("orientation index A\n(0: isotropic, 1: oriented)")
@@ -667,7 +668,7 @@ def explore(
     F = result.arrays["F"]
     a = orientation_indices(F)
     shown = receptive_fields(F)[np.argsort(a)][:max_fields]
-    fig = plt.figure(figsize=(11, 3.6))
+    fig = plt.figure(figsize=(FIGURE_WIDTH, 3.2))
     grid = fig.add_gridspec(2, N_RECONSTRUCT + 7, wspace=0.25, hspace=0.1)
     show_mosaic(
         fig.add_subplot(grid[:, :6]),
@@ -682,7 +683,7 @@ def explore(
             ax = fig.add_subplot(grid[row, 7 + k])
             _pixels(ax, onoff_image(v), -1, 1)
             if k == 0:
-                ax.set_ylabel(f"{name}\n(on - off)", fontsize=8)
+                ax.set_ylabel(f"{name}\n(on - off)", fontsize=SMALL)
     return fig
 
 

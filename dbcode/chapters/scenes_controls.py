@@ -32,7 +32,8 @@ from dbcode.model.simulate import evaluate
 from dbcode.run import registry
 from dbcode.run.jobs import Job, load_data
 from dbcode.run.store import Result
-from dbcode.viz.style import CONDITIONS, LABELS
+from dbcode.viz.legibility import place_legend
+from dbcode.viz.style import CONDITIONS, LABELS, SMALL
 
 CONTROL_SWEEP = "fig5b-controls"
 """Named sweep of the controlled experiments on DB's late instability: one factor of
@@ -339,7 +340,7 @@ def plot_controls(rows: dict[tuple[str, str], dict]) -> plt.Figure:
     ax.set_yscale("log")
     ax.set_xlabel("presentations (millions)")
     ax.set_ylabel("test loss")
-    ax.legend(frameon=False, fontsize=8, ncol=2, loc="upper right")
+    place_legend(ax, frameon=False, fontsize=SMALL, ncol=2)
     fig.tight_layout()
     return fig
 

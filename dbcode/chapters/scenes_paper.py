@@ -45,7 +45,8 @@ from dbcode.run import registry
 from dbcode.run.jobs import Job
 from dbcode.run.records import BEST_SUFFIX
 from dbcode.viz.images import show_mosaic
-from dbcode.viz.style import COLORS, FAINT, GUIDE, LABELS
+from dbcode.viz.legibility import place_legend
+from dbcode.viz.style import COLORS, FAINT, FIGURE_WIDTH, GUIDE, LABELS, SMALL
 
 PHOTO_RECORD = "fig5b-photographs"
 """The committed paper-scale networks trained, before the inputs were settled, on the
@@ -172,7 +173,9 @@ def plot_noise_control(pairs: dict[tuple[str, int], dict]) -> plt.Figure:
     with less annealing (dashed), one panel per ``N_z``, with the two ``sigma^2``
     schedules (grey, right axis)."""
     n_zs = sorted({n for _, n in pairs})
-    fig, axes = plt.subplots(1, len(n_zs), figsize=(5.2 * len(n_zs), 3.8), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(n_zs), figsize=(min(FIGURE_WIDTH, 5.2 * len(n_zs)), 3.6), squeeze=False
+    )
     for ax, n in zip(axes[0], n_zs):
         right = ax.twinx()
         for (rule, m), by_sigma in pairs.items():
@@ -208,7 +211,7 @@ def plot_noise_control(pairs: dict[tuple[str, int], dict]) -> plt.Figure:
         ax.set_xlabel("training presentations (millions)")
         ax.set_ylabel("test loss $L$ (log scale)")
         ax.set_title(f"$N_z$ = {n}, paper scale", fontsize=9)
-        ax.legend(fontsize=8, frameon=False)
+        ax.legend(fontsize=SMALL, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -535,7 +538,7 @@ def plot_paper_scale(summary: dict, sweep: Sweep) -> plt.Figure:
     (dashed) beside it, and the test loss over training of the paper-scale networks
     (the first four ``N_z``); :func:`plot_paper_fields` shows their receptive fields."""
     both = paper_conditions(summary)
-    fig = plt.figure(figsize=(11, 4.0))
+    fig = plt.figure(figsize=(FIGURE_WIDTH, 3.6))
     grid = fig.add_gridspec(1, 2, wspace=0.25, left=0.07, right=0.98, bottom=0.13, top=0.9)
     ax = fig.add_subplot(grid[0, 0])
     final = paper_losses(summary, "final")
@@ -575,7 +578,7 @@ def plot_paper_scale(summary: dict, sweep: Sweep) -> plt.Figure:
     ax.set_xlabel("coding neurons $N_z$")
     ax.set_ylabel("test loss $L$ (lowest during training; final)")
     ax.set_title(f"{summary['done']} of {summary['total']} paper-scale networks", fontsize=9)
-    ax.legend(fontsize=8, frameon=False)
+    place_legend(ax, fontsize=SMALL, frameon=False, ncol=2)
     if not both:
         return fig
     ax = fig.add_subplot(grid[0, 1])
@@ -594,7 +597,7 @@ def plot_paper_scale(summary: dict, sweep: Sweep) -> plt.Figure:
     ax.set_ylabel("test loss $L$ (log scale)")
     ax.set_yscale("log")
     ax.set_title("during training, paper scale", fontsize=9)
-    ax.legend(fontsize=7, frameon=False, ncol=2, loc="upper left")
+    ax.legend(fontsize=SMALL, frameon=False, ncol=2, loc="upper right")
     return fig
 
 
@@ -645,7 +648,7 @@ def plot_paper_fields(
     fig, axes = plt.subplots(
         math.ceil(len(panels) / cols),
         cols,
-        figsize=(10, 2.9 * math.ceil(len(panels) / cols)),
+        figsize=(FIGURE_WIDTH, 2.7 * math.ceil(len(panels) / cols)),
         squeeze=False,
     )
     for ax in axes.flat[len(panels) :]:

@@ -35,6 +35,7 @@ from typing import Any
 
 from dbcode.core.jsonutil import to_json
 from dbcode.core.repo import git_state, locked, repo_root
+from dbcode.viz.legibility import MIN_TEXT_PX, covered_by_legends, readable_points, smallest_text
 from dbcode.viz.style import GUIDE
 
 
@@ -104,20 +105,29 @@ def figure_caption_suffix(scale: str) -> str:
     )
 
 
-def stamp_scale(fig, scale: str, *, fontsize: float = 7.0):
-    """Write :func:`scale_label` into the lower right corner of ``fig``.
+def stamp_scale(fig, scale: str, *, fontsize: float | None = None):
+    """Write :func:`scale_label` under the lower right corner of what ``fig`` draws.
 
-    Idempotent: a second call replaces the first stamp. Returns the text artist.
+    ``fontsize`` defaults to the smallest size that stays readable at page width
+    (:func:`dbcode.viz.legibility.readable_points`). Idempotent: a second call replaces
+    the first stamp. Returns the text artist.
     """
+    if fontsize is None:
+        fontsize = max(7.0, readable_points(float(fig.get_size_inches()[0]), MIN_TEXT_PX + 0.5))
     for artist in list(fig.texts):
         if artist.get_gid() == "dbcode-scale-stamp":
             artist.remove()
+    # Below everything else, right-aligned with the right edge of what is drawn, so
+    # that it never covers a label that reaches beyond the figure's frame.
+    fig.canvas.draw()
+    drawn = fig.get_tightbbox(fig.canvas.get_renderer())
+    width, height = fig.get_size_inches()
     return fig.text(
-        0.995,
-        0.005,
+        drawn.x1 / width,
+        drawn.y0 / height,
         scale_label(scale),
         ha="right",
-        va="bottom",
+        va="top",
         fontsize=fontsize,
         color=GUIDE,
         gid="dbcode-scale-stamp",
@@ -244,6 +254,8 @@ def save_figure(
     out.mkdir(parents=True, exist_ok=True)
     if stamp:
         stamp_scale(fig, scale)
+    smallest = smallest_text(fig)
+    covered = covered_by_legends(fig)
 
     files = []
     # Reproducible files: no date in the SVG, stable element ids.
@@ -271,6 +283,8 @@ def save_figure(
         "runtime_s": None if runtime_s is None else round(float(runtime_s), 3),
         "key_numbers": jsonable(key_numbers),
         "caption": caption,
+        "smallest_text": None if smallest is None else vars(smallest),
+        "covered_by_legends": covered,
         "files": files,
         "created": _now(),
     }

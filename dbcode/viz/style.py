@@ -66,6 +66,14 @@ CONDITIONS = {
 """Inputs and protocols of the natural-images controls (one colour per condition; the
 rule is told by the line style)."""
 
+SMALL = 9
+"""Smallest text size in points (legends, annotations, small titles and ticks)."""
+
+FIGURE_WIDTH = 9.3
+"""Widest figure in inches. The page shows a wider figure shrunk to its text column, so
+that text of :data:`SMALL` points in a figure of this width still appears
+:data:`dbcode.viz.legibility.MIN_TEXT_PX` pixels high."""
+
 CMAP_IMAGE = "gray"
 """Pixel images and receptive fields of natural images (signed, grey = 0)."""
 

@@ -132,7 +132,8 @@ PAGE_REPORT = r"""() => {
         mathErrors: document.querySelectorAll('mjx-merror').length,
         rawTex: prose,
         images: [...document.images].map(img => ({
-            src: img.currentSrc || img.src, naturalWidth: img.naturalWidth})),
+            src: img.currentSrc || img.src, naturalWidth: img.naturalWidth,
+            shownWidth: img.getBoundingClientRect().width})),
         widgetViews: views.length,
         renderedWidgets: widgetAreas.filter(el => el.querySelector('.jupyter-widgets')).length,
         emptyDropdowns: widgetAreas.flatMap(el => [...el.querySelectorAll('select')])

@@ -37,6 +37,8 @@ from browser_utils import (
     launch_settings,
 )
 
+from dbcode.viz.legibility import PAGE_WIDTH_PX
+
 PAGES = book_pages()
 # sphinx-thebe writes `const THEBE_JS_URL` into every page twice; thebe is not enabled, so
 # the second declaration failing changes nothing a reader sees.
@@ -167,6 +169,19 @@ def test_chapters_with_equations_show_them(visit):
 def test_every_image_loaded(page, visit):
     broken = [img["src"][-80:] for img in visit(page).report["images"] if img["naturalWidth"] == 0]
     assert not broken, f"{page.name}: images that did not load: {broken}"
+
+
+@by_name(PAGES)
+def test_figures_are_shown_as_the_legibility_check_assumes(page, visit):
+    """:mod:`dbcode.viz.legibility` assumes that a figure is shown at its natural width
+    or, when wider, at least ``PAGE_WIDTH_PX`` wide: no image is shown smaller."""
+    shown = [img for img in visit(page).report["images"] if img["naturalWidth"] > 0]
+    smaller = [
+        (img["src"][-40:], img["naturalWidth"], img["shownWidth"])
+        for img in shown
+        if img["shownWidth"] < min(img["naturalWidth"], PAGE_WIDTH_PX) - 1
+    ]
+    assert not smaller, f"{page.name}: images shown smaller than assumed: {smaller}"
 
 
 @by_name(PAGES)

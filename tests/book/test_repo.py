@@ -166,6 +166,8 @@ def test_figures_and_manifest_agree():
             "files",
             "created",
             "dbcode_version",
+            "smallest_text",
+            "covered_by_legends",
         ):
             assert key in entry, f"manifest entry {fig_id} lacks {key!r}"
         listed.update(entry["files"])
