@@ -133,7 +133,8 @@ PAGE_REPORT = r"""() => {
         rawTex: prose,
         images: [...document.images].map(img => ({
             src: img.currentSrc || img.src, naturalWidth: img.naturalWidth,
-            shownWidth: img.getBoundingClientRect().width})),
+            shownWidth: img.getBoundingClientRect().width,
+            inArticle: article.contains(img), visible: visible(img)})),
         widgetViews: views.length,
         renderedWidgets: widgetAreas.filter(el => el.querySelector('.jupyter-widgets')).length,
         emptyDropdowns: widgetAreas.flatMap(el => [...el.querySelectorAll('select')])
