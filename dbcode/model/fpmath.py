@@ -37,6 +37,8 @@ __all__ = [
     "logit",
     "matmul",
     "matvec",
+    "row_dot",
+    "row_dots4",
 ]
 
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 with its last 32 bits zero: k * _LN2_HI is exact
@@ -213,68 +215,145 @@ def dot_reference(a, b) -> float:
     return acc
 
 
-@intrinsic
-def _dot_lanes(typingctx, a, b):
-    """:func:`dot_reference` on two C-contiguous float64 vectors, written in LLVM IR with
-    four ``<4 x double>`` accumulators (accumulator ``q``, lane ``k`` is ``s_{4q+k}``).
+def _is_contiguous_vector(t) -> bool:
+    return (
+        isinstance(t, types.Array) and t.ndim == 1 and t.layout == "C" and t.dtype == types.float64
+    )
+
+
+def _lanes_codegen(n_pairs, operands=None):
+    """LLVM IR for ``n_pairs`` dot products ``a_p . b_p`` of C-contiguous float64 vectors
+    of one length, each in the order of :func:`dot_reference`, with four ``<4 x double>``
+    accumulators per product (accumulator ``q``, lane ``k`` is ``s_{4q+k}``).
 
     The vector operations are IEEE additions and multiplications lane by lane, so the
     compiler may split them into SSE2 pairs or keep them in AVX registers without
     changing a bit; the loop vectoriser would not do this for a scalar sum unless
-    allowed to reorder it (``fastmath``, which reorders it differently per CPU).
+    allowed to reorder it (``fastmath``, which reorders it differently per CPU). Several
+    products in one loop give the processor independent chains of additions to overlap,
+    where one product waits for the latency of each addition.
     """
-    ok = all(
-        isinstance(t, types.Array) and t.ndim == 1 and t.layout == "C" and t.dtype == types.float64
-        for t in (a, b)
-    )
-    if not ok:
-        return None
-    sig = types.float64(a, b)
 
     def codegen(context, builder, signature, args):
         double = ir.DoubleType()
         vec = ir.VectorType(double, 4)
         intp = context.get_value_type(types.intp)
-        arr_a = context.make_array(signature.args[0])(context, builder, args[0])
-        arr_b = context.make_array(signature.args[1])(context, builder, args[1])
-        (n,) = cgutils.unpack_tuple(builder, arr_a.shape, 1)
+        if operands is None:
+            arrays = [
+                context.make_array(signature.args[i])(context, builder, args[i])
+                for i in range(2 * n_pairs)
+            ]
+            data = [a.data for a in arrays]
+            (n,) = cgutils.unpack_tuple(builder, arrays[0].shape, 1)
+        else:
+            data, n = operands(context, builder, signature, args)
         blocks = builder.sdiv(n, ir.Constant(intp, LANES))
         zero = ir.Constant(vec, [0.0] * 4)
-        acc = [cgutils.alloca_once_value(builder, zero) for _ in range(4)]
+        acc = [[cgutils.alloca_once_value(builder, zero) for _ in range(4)] for _ in range(n_pairs)]
 
         def load4(data, index):
             pointer = builder.bitcast(builder.gep(data, [index]), vec.as_pointer())
             return builder.load(pointer, align=8)
 
-        def accumulate(q, index):
-            product = builder.fmul(load4(arr_a.data, index), load4(arr_b.data, index))
-            builder.store(builder.fadd(builder.load(acc[q]), product), acc[q])
+        def accumulate(p, q, index):
+            a, b = data[2 * p], data[2 * p + 1]
+            product = builder.fmul(load4(a, index), load4(b, index))
+            builder.store(builder.fadd(builder.load(acc[p][q]), product), acc[p][q])
 
         with cgutils.for_range(builder, blocks) as loop:
             base = builder.mul(loop.index, ir.Constant(intp, LANES))
             for q in range(4):
-                accumulate(q, builder.add(base, ir.Constant(intp, 4 * q)))
+                for p in range(n_pairs):
+                    accumulate(p, q, builder.add(base, ir.Constant(intp, 4 * q)))
         # up to three more whole groups of four go to the accumulators in turn
         rest = builder.mul(blocks, ir.Constant(intp, LANES))
         for q in range(3):
             end = builder.add(rest, ir.Constant(intp, 4 * (q + 1)))
             with builder.if_then(builder.icmp_signed("<=", end, n)):
-                accumulate(q, builder.add(rest, ir.Constant(intp, 4 * q)))
-        v = [builder.load(a) for a in acc]
-        t = builder.fadd(builder.fadd(v[0], v[1]), builder.fadd(v[2], v[3]))
-        lane = [builder.extract_element(t, ir.Constant(ir.IntType(32), k)) for k in range(4)]
-        total = cgutils.alloca_once_value(
-            builder, builder.fadd(builder.fadd(lane[0], lane[1]), builder.fadd(lane[2], lane[3]))
-        )
+                for p in range(n_pairs):
+                    accumulate(p, q, builder.add(rest, ir.Constant(intp, 4 * q)))
         start = builder.sub(n, builder.srem(n, ir.Constant(intp, 4)))
-        with cgutils.for_range(builder, builder.sub(n, start)) as loop:
-            index = builder.add(start, loop.index)
-            x = builder.load(builder.gep(arr_a.data, [index]))
-            y = builder.load(builder.gep(arr_b.data, [index]))
-            builder.store(builder.fadd(builder.load(total), builder.fmul(x, y)), total)
-        return builder.load(total)
+        totals = []
+        for p in range(n_pairs):
+            v = [builder.load(a) for a in acc[p]]
+            t = builder.fadd(builder.fadd(v[0], v[1]), builder.fadd(v[2], v[3]))
+            lane = [builder.extract_element(t, ir.Constant(ir.IntType(32), k)) for k in range(4)]
+            total = cgutils.alloca_once_value(
+                builder,
+                builder.fadd(builder.fadd(lane[0], lane[1]), builder.fadd(lane[2], lane[3])),
+            )
+            with cgutils.for_range(builder, builder.sub(n, start)) as loop:
+                index = builder.add(start, loop.index)
+                x = builder.load(builder.gep(data[2 * p], [index]))
+                y = builder.load(builder.gep(data[2 * p + 1], [index]))
+                builder.store(builder.fadd(builder.load(total), builder.fmul(x, y)), total)
+            totals.append(builder.load(total))
+        if n_pairs == 1:
+            return totals[0]
+        return context.make_tuple(builder, signature.return_type, totals)
 
-    return sig, codegen
+    return codegen
+
+
+@intrinsic
+def _dot_lanes(typingctx, a, b):
+    """:func:`dot_reference` on two C-contiguous float64 vectors (see
+    :func:`_lanes_codegen`)."""
+    if not (_is_contiguous_vector(a) and _is_contiguous_vector(b)):
+        return None
+    return types.float64(a, b), _lanes_codegen(1)
+
+
+def _is_contiguous_matrix(t) -> bool:
+    return (
+        isinstance(t, types.Array) and t.ndim == 2 and t.layout == "C" and t.dtype == types.float64
+    )
+
+
+def _row_operands(context, builder, signature, args):
+    """Data pointers of ``A[j_p]`` and ``B[j_p]`` (or ``B`` itself when it is a vector)
+    for the row indices ``j_p`` that follow ``A, B`` in ``args``, and the row length."""
+    A = context.make_array(signature.args[0])(context, builder, args[0])
+    B = context.make_array(signature.args[1])(context, builder, args[1])
+    _, n = cgutils.unpack_tuple(builder, A.shape, 2)
+    data = []
+    for p in range(len(args) - 2):
+        j = args[2 + p]
+        data.append(builder.gep(A.data, [builder.mul(j, n)]))
+        data.append(
+            builder.gep(B.data, [builder.mul(j, n)]) if signature.args[1].ndim == 2 else B.data
+        )
+    return data, n
+
+
+def _row_signature(A, B, rows):
+    """The signature of a row intrinsic, or None where it does not apply."""
+    if not _is_contiguous_matrix(A):
+        return None
+    if not (_is_contiguous_matrix(B) or _is_contiguous_vector(B)):
+        return None
+    if not all(isinstance(j, types.Integer) for j in rows):
+        return None
+    result = types.float64 if len(rows) == 1 else types.UniTuple(types.float64, len(rows))
+    return result(A, B, *([types.intp] * len(rows)))
+
+
+@intrinsic
+def _row_dot_lanes(typingctx, A, B, j):
+    """``dot(A[j], B[j])`` (or ``dot(A[j], B)`` for a vector ``B``) without making the
+    row views (see :func:`_row_dots4_lanes`)."""
+    sig = _row_signature(A, B, (j,))
+    return None if sig is None else (sig, _lanes_codegen(1, _row_operands))
+
+
+@intrinsic
+def _row_dots4_lanes(typingctx, A, B, j0, j1, j2, j3):
+    """``dot(A[j_p], B[j_p])`` (or ``dot(A[j_p], B)`` for a vector ``B``) for four rows
+    ``j_p`` of a C-contiguous float64 matrix, each with the bits of :func:`dot` (see
+    :func:`_lanes_codegen`). Indices are not checked. Taking the matrices and row
+    numbers, not row views, spares compiled code the reference counting of each view."""
+    sig = _row_signature(A, B, (j0, j1, j2, j3))
+    return None if sig is None else (sig, _lanes_codegen(4, _row_operands))
 
 
 def dot(a, b) -> float:
@@ -292,19 +371,64 @@ def dot(a, b) -> float:
 
 @overload(dot, inline="always", jit_options={"cache": True})
 def _dot_overload(a, b):
-    if all(
-        isinstance(t, types.Array) and t.ndim == 1 and t.layout == "C" and t.dtype == types.float64
-        for t in (a, b)
-    ):
+    if _is_contiguous_vector(a) and _is_contiguous_vector(b):
         return lambda a, b: _dot_lanes(a, b)
     return lambda a, b: dot_reference(a, b)
 
 
+def row_dot(A, B, j) -> float:
+    """``dot(A[j], B[j])`` (or ``dot(A[j], B)`` when ``B`` is a vector), with the bits of
+    :func:`dot`; in compiled code without making the row views. The row must exist."""
+    return dot(A[j], B[j] if np.ndim(B) == 2 else B)
+
+
+@overload(row_dot, inline="always", jit_options={"cache": True})
+def _row_dot_overload(A, B, j):
+    if _is_contiguous_matrix(A) and (_is_contiguous_matrix(B) or _is_contiguous_vector(B)):
+        rows_of_B = B.ndim == 2
+
+        def impl(A, B, j):
+            if (B.shape[1] if rows_of_B else B.shape[0]) != A.shape[1]:
+                raise ValueError("row_dot: rows of A and B differ in length")
+            return _row_dot_lanes(A, B, j)
+
+        return impl
+    return None
+
+
+def row_dots4(A, B, j0, j1, j2, j3) -> tuple[float, float, float, float]:
+    """``dot(A[j], B[j])`` for the four rows ``j = j0 .. j3`` of the matrices ``A`` and
+    ``B`` (or ``dot(A[j], B)`` when ``B`` is a vector), each with the bits of
+    :func:`dot`, computed together so that their chains of additions overlap. Callable
+    from Python and from numba-compiled code; the rows must exist."""
+    return tuple(dot(A[j], B[j] if np.ndim(B) == 2 else B) for j in (j0, j1, j2, j3))
+
+
+@overload(row_dots4, inline="always", jit_options={"cache": True})
+def _row_dots4_overload(A, B, j0, j1, j2, j3):
+    if _is_contiguous_matrix(A) and (_is_contiguous_matrix(B) or _is_contiguous_vector(B)):
+        rows_of_B = B.ndim == 2
+
+        def impl(A, B, j0, j1, j2, j3):
+            n = A.shape[1]
+            if (B.shape[1] if rows_of_B else B.shape[0]) != n:
+                raise ValueError("row_dots4: rows of A and B differ in length")
+            return _row_dots4_lanes(A, B, j0, j1, j2, j3)
+
+        return impl
+    return None
+
+
 @njit(cache=True)
 def matvec(M, v, out):
-    """``out = M v`` row by row with :func:`dot`."""
-    for i in range(M.shape[0]):
-        out[i] = dot(M[i], v)
+    """``out = M v``, every entry with the bits of :func:`dot` of its row (four rows at a
+    time with :func:`row_dots4`)."""
+    n = M.shape[0]
+    m = n - n % 4
+    for i in range(0, m, 4):
+        out[i], out[i + 1], out[i + 2], out[i + 3] = row_dots4(M, v, i, i + 1, i + 2, i + 3)
+    for i in range(m, n):
+        out[i] = row_dot(M, v, i)
 
 
 @njit(cache=True)

@@ -48,7 +48,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from dbcode.model.fpmath import dot, exp, exp_lower_bound, log, matvec
+from dbcode.model.fpmath import dot, exp, exp_lower_bound, log, matvec, row_dot, row_dots4
 from dbcode.model.prng import geometric, uniform
 
 SB, DB, DB_SLOW, DB_SIM = 0, 1, 2, 3
@@ -96,11 +96,49 @@ def _dendritic_inhibition(W3, zA, out):
             out[j, i] = dot(W3[j, i], zA)
 
 
+@njit(cache=True, inline="always")
+def _axpy_row(M, k, g, v):
+    """``M[k] += g v`` (indexed, not through a row view, which compiled code would have
+    to reference-count)."""
+    for i in range(M.shape[1]):
+        M[k, i] += g * v[i]
+
+
+@njit(cache=True, inline="always")
+def _decoder_factor(xp, dx, Dz, eta_D, b1, ba, b2, r):
+    """The window's decoder update is ``dD = r z^T`` (Eq 10 summed): ``r = eta_D (b1 xp +
+    ba dx - b2 D z)``, written into ``r`` (zero when the decoder does not learn)."""
+    if eta_D == 0.0:
+        r[:] = 0.0
+    else:
+        for i in range(r.shape[0]):
+            r[i] = eta_D * (b1 * xp[i] + ba * dx[i] - b2 * Dz[i])
+    return r
+
+
+@njit(cache=True, inline="always")
+def _db_input_factor(xp, dx, Fz, b1, ba, b2, r_xp, r_dx, v):
+    """Analytic DB's window update is ``dF = eta_F z v^T`` (Eq 5/9 summed, decoder
+    estimated by ``F^T``): ``v = b1 xp + ba dx - b2 F^T z`` into ``v``; returns how a
+    unit of ``g = eta_F z_j`` moves ``F_j xp`` and ``F_j dx``."""
+    for i in range(v.shape[0]):
+        v[i] = b1 * xp[i] + ba * dx[i] - b2 * Fz[i]
+    return r_xp - b2 * dot(Fz, xp), r_dx - b2 * dot(Fz, dx)
+
+
+@njit(cache=True, inline="always")
+def _db_input_row(F, Fxp, Fdx, j, g, v, dxp, ddx):
+    """``F_j += g v`` and the cached ``F_j xp``, ``F_j dx`` with it."""
+    _axpy_row(F, j, g, v)
+    Fxp[j] += g * dxp
+    Fdx[j] += g * ddx
+
+
 @njit(cache=True)
 def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work):
     """Apply the summed updates of a window (or of one step) with frozen weights.
 
-    ``inputs = (xp, dx, gram)``, ``weights = (F, Dt, W, W3, Fbar)``, ``products = (Dz,
+    ``inputs = (xp, dx, gram)``, ``weights = (F, Dt, Wt, W3, Fbar)``, ``products = (Dz,
     Fz, Fxp, Fdx, WzA)`` and ``work = (work_r, work_v, work_drive, work_zx, work_idx)`` travel as
     tuples (unpacked at no cost in compiled code).
 
@@ -108,7 +146,8 @@ def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work)
     ``sums`` holds the sums of the scalar weights (see ``S_*``). For a single step
     ``sums = (1, 1, a, 1, 1, a, 1, 1)`` and the update equals the per-step rules.
 
-    The decoder is held transposed, ``Dt = D^T`` (rows contiguous per neuron). The
+    The decoder and SB's inhibition are held transposed, ``Dt = D^T`` and ``Wt = W^T``
+    (rows contiguous per neuron, so that a neuron's column is one contiguous row). The
     caller passes the products of the current weights ``Dz = D zB``, ``Fz = F^T zB``
     (DB), ``Fxp = F xp``,
     ``Fdx = F dx`` and ``WzA = W zA`` (SB); ``Fxp`` and ``Fdx`` are brought up to date
@@ -118,9 +157,9 @@ def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work)
     zA^T``) and ``work_v`` (DB: ``dF = eta_F zB work_v^T``) for :func:`_advance_base`.
     """
     xp, dx, gram = inputs
-    F, Dt, W, W3, Fbar = weights
+    F, Dt, Wt, W3, Fbar = weights
     Dz, Fz, Fxp, Fdx, WzA = products
-    work_r, work_v, work_drive, work_zx, work_idx = work
+    work_r, work_v, work_drive, work_zx, _ = work
     n_z, n_x = F.shape
     n, a1, aa, a2, b1, ba, b2, ab = (
         sums[S_N],
@@ -138,39 +177,25 @@ def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work)
     r_dx = b1 * gram[1] + ba * gram[2]
 
     # Eq 10: dD = eta_D (x - D z) z^T summed over the window (on the transpose Dt)
-    r = work_r
-    r[:] = 0.0
+    r = _decoder_factor(xp, dx, Dz, eta_D, b1, ba, b2, work_r)
     if eta_D != 0.0:
-        for i in range(n_x):
-            r[i] = eta_D * (b1 * xp[i] + ba * dx[i] - b2 * Dz[i])
         for k in range(n_z):
-            g = zB[k]
-            if g == 0.0:
-                continue
-            for i in range(n_x):
-                Dt[k, i] += g * r[i]
+            if zB[k] != 0.0:
+                _axpy_row(Dt, k, zB[k], r)
 
     if variant == SB:
         # Eq 4/16 with ubar = F x + W z(t-1), from the weights before this update
         if eta_W != 0.0:
-            n_active = 0  # the columns of the non-zero traces (the others do not change)
-            for k in range(n_z):
-                if zA[k] != 0.0:
-                    work_idx[n_active] = k
-                    n_active += 1
-            # indexed access does not vectorise: worth it only for few non-zero traces
-            sparse = 4 * n_active < n_z
+            drive = work_drive
             for j in range(n_z):
-                drive = eta_W * (a1 * Fxp[j] + aa * Fdx[j] + a2 * WzA[j])
-                work_drive[j] = drive
-                row = W[j]
-                if sparse:
-                    for m in range(n_active):
-                        k = work_idx[m]
-                        row[k] -= drive * zA[k]
-                else:
-                    for k in range(n_z):
-                        row[k] -= drive * zA[k]
+                drive[j] = eta_W * (a1 * Fxp[j] + aa * Fdx[j] + a2 * WzA[j])
+            # only the columns of the non-zero traces change: rows of Wt
+            for k in range(n_z):
+                g = zA[k]
+                if g == 0.0:
+                    continue
+                for j in range(n_z):
+                    Wt[k, j] -= drive[j] * g
         # Eq 6/15: dF_ji = eta_F (x_i z_j - F_ji z_j^2)
         if eta_F != 0.0:
             rx = work_v  # sum over the window of x weighted by z(t)
@@ -189,19 +214,10 @@ def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work)
     elif variant == DB:
         # Eq 5/9 with the decoder estimated by F^T: dF = eta_F z (x - F^T z)^T
         if eta_F != 0.0:
-            v = work_v
-            fz_xp, fz_dx = dot(Fz, xp), dot(Fz, dx)
-            for i in range(n_x):
-                v[i] = b1 * xp[i] + ba * dx[i] - b2 * Fz[i]
+            dxp, ddx = _db_input_factor(xp, dx, Fz, b1, ba, b2, r_xp, r_dx, work_v)
             for j in range(n_z):
-                zj = zB[j]
-                if zj == 0.0:
-                    continue
-                g = eta_F * zj
-                for i in range(n_x):
-                    F[j, i] += g * v[i]
-                Fxp[j] += g * (r_xp - b2 * fz_xp)
-                Fdx[j] += g * (r_dx - b2 * fz_dx)
+                if zB[j] != 0.0:
+                    _db_input_row(F, Fxp, Fdx, j, eta_F * zB[j], work_v, dxp, ddx)
     else:
         # Eq 7/8: u_ji = F_ji x_i + (W3 z(t-1))_ji, dW3_jik = -eta_W u_ji z_k(t-1)
         inh = work_zx
@@ -238,9 +254,8 @@ def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work)
 @njit(cache=True)
 def _input_drive(F, xp, dx, Fxp, Fdx):
     """Fxp = F xp, Fdx = F dx."""
-    for j in range(F.shape[0]):
-        Fxp[j] = dot(F[j], xp)
-        Fdx[j] = dot(F[j], dx)
+    matvec(F, xp, Fxp)
+    matvec(F, dx, Fdx)
 
 
 @njit(cache=True)
@@ -261,90 +276,126 @@ def _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0):
     """Recompute the products with the base traces ``z0`` after they or the weights
     changed: ``Dz0 = D z0``, ``Fz0 = F^T z0`` (DB), the inhibitory drive ``Wz0 = W z0``
     and ``c = diag(W)/4``."""
-    F, Dt, W, W3, _ = weights
+    F, Dt, Wt, W3, _ = weights
     _decode(Dt, z0, Dz0)
     if variant == DB:
         _decode(F, z0, Fz0)
-    _inhibition_of_base(variant, F, Dt, W, W3, z0, Wz0, c, Dz0)
+    _inhibition_of_base(variant, F, Dt, Wt, W3, z0, Wz0, c, Dz0)
 
 
 @njit(cache=True)
-def _advance_base(variant, z0, lw, spike, weights, rates, Wz0, c, Dz0, Fz0, work, trace_floor):
-    """After a window flush with base ``z0`` (``zA = zB = z0``), move the base to
-    ``z0' = lw z0 + s`` and update the cached products without full matrix products:
-    ``D' z0' = lw (D z0 + r |z0|^2) + sum_k s_k D'[:, k]`` with the low-rank factor ``r``
-    of the decoder update, and likewise ``F'^T z0'`` (DB) and ``W' z0'`` (SB). Traces
-    that fall below ``trace_floor`` are cut to zero and their remainders taken out of
-    the products. Analytic DB's inhibition ``-F' D' z0'`` still needs one pass over
-    ``F``; its diagonal changes only in the rows of the window's non-zero traces."""
-    F, Dt, W, W3, _ = weights
-    work_r, work_v, work_drive, _, _ = work
+def _advance_base(variant, z0, lw, spike, weights, rates, base, c, work, trace_floor):
+    """After a window flush with base ``z0`` (``zA = zB = z0``) of SB or analytic DB, move
+    the base to ``z0' = lw z0 + s`` and update the cached products without full matrix
+    products: ``D' z0' = lw (D z0 + r |z0|^2) + sum_k s_k D'[:, k]`` with the low-rank
+    factor ``r`` of the decoder update, and likewise ``F'^T z0'`` (DB) and ``W' z0'``
+    (SB). Traces that fall below ``trace_floor`` are cut to zero and their remainders
+    taken out of the products. The diagonal of ``W`` moved only where the flush moved
+    rows (DB: ``F_j``, ``D_j``; SB: column ``j`` of ``W``), the rows of the window's
+    non-zero traces. Analytic DB's inhibition ``W' z0' = -F' D' z0'`` still needs one
+    pass over ``F``.
+
+    The matrices are read row by row in separate passes: updating row ``j`` of ``F``
+    and of ``D`` in turn would make loads wait on stores to the other matrix at the same
+    address modulo 4 kB (the matrices are equal-sized multiples of pages).
+    """
+    F, Dt, Wt, _, _ = weights
+    Dz0, Fz0, _, _, Wz0 = base
+    work_r, work_v, work_drive, _, active = work
     n_z, n_x = F.shape
     zz = dot(z0, z0)
+    n_active = 0
+    for j in range(n_z):
+        if z0[j] != 0.0:
+            active[n_active] = j
+            n_active += 1
     for i in range(n_x):
         Dz0[i] = lw * (Dz0[i] + work_r[i] * zz)
     if variant == DB:
         g = rates[R_F] * zz
         for i in range(n_x):
             Fz0[i] = lw * (Fz0[i] + (g * work_v[i] if g != 0.0 else 0.0))
-        for j in range(n_z):  # W_jj = -F_j . D_j moved only where the flush moved F_j, D_j
-            if z0[j] != 0.0:
-                c[j] = -dot(F[j], Dt[j]) / 4.0
-    elif variant == SB:
-        if rates[R_W] != 0.0:
-            for j in range(n_z):
-                Wz0[j] = lw * (Wz0[j] - work_drive[j] * zz)
-        else:
-            for j in range(n_z):
-                Wz0[j] = lw * Wz0[j]
+        _diagonal_db(F, Dt, active, n_active, c)
+    elif rates[R_W] != 0.0:
+        for j in range(n_z):
+            Wz0[j] = lw * (Wz0[j] - work_drive[j] * zz)
+        for m in range(n_active):
+            j = active[m]
+            c[j] = Wt[j, j] / 4.0
+    else:
+        for j in range(n_z):
+            Wz0[j] = lw * Wz0[j]
     for k in range(n_z):
         zk = lw * z0[k] + spike[k]
         z0[k] = zk
         if spike[k] != 0.0:
-            for i in range(n_x):
-                Dz0[i] += Dt[k, i]
+            _add_row(Dz0, Dt, k)
             if variant == DB:
-                for i in range(n_x):
-                    Fz0[i] += F[k, i]
-            elif variant == SB:
-                for j in range(n_z):
-                    Wz0[j] += W[j, k]
+                _add_row(Fz0, F, k)
+            else:
+                _add_row(Wz0, Wt, k)
         elif zk != 0.0 and zk < trace_floor:
             z0[k] = 0.0
-            for i in range(n_x):
-                Dz0[i] -= zk * Dt[k, i]
+            _subtract_row(Dz0, zk, Dt, k)
             if variant == DB:
-                for i in range(n_x):
-                    Fz0[i] -= zk * F[k, i]
-            elif variant == SB:
-                for j in range(n_z):
-                    Wz0[j] -= zk * W[j, k]
-    if variant == SB:
+                _subtract_row(Fz0, zk, F, k)
+            else:
+                _subtract_row(Wz0, zk, Wt, k)
+    if variant == DB:
+        matvec(F, Dz0, Wz0)
         for j in range(n_z):
-            c[j] = W[j, j] / 4.0
-    elif variant == DB:
-        for j in range(n_z):
-            Wz0[j] = -dot(F[j], Dz0)
-    else:
-        _inhibition_of_base(variant, F, Dt, W, W3, z0, Wz0, c, Dz0)
+            Wz0[j] = -Wz0[j]
 
 
 @njit(cache=True)
-def _inhibition_of_base(variant, F, Dt, W, W3, z0, Wz0, c, Dz0):
+def _diagonal_db(F, Dt, rows, n_rows, c):
+    """``c_j = W_jj / 4 = -F_j . D_j / 4`` (analytic DB, ``W = -F D``) for the neurons
+    ``rows[:n_rows]``, four at a time."""
+    m = n_rows - n_rows % 4
+    for i in range(0, m, 4):
+        j0, j1, j2, j3 = rows[i], rows[i + 1], rows[i + 2], rows[i + 3]
+        d0, d1, d2, d3 = row_dots4(F, Dt, j0, j1, j2, j3)
+        c[j0], c[j1], c[j2], c[j3] = -d0 / 4.0, -d1 / 4.0, -d2 / 4.0, -d3 / 4.0
+    for i in range(m, n_rows):
+        c[rows[i]] = -row_dot(F, Dt, rows[i]) / 4.0
+
+
+@njit(cache=True, inline="always")
+def _add_row(out, M, k):
+    """``out += M[k]``."""
+    for i in range(out.shape[0]):
+        out[i] += M[k, i]
+
+
+@njit(cache=True, inline="always")
+def _subtract_row(out, g, M, k):
+    """``out -= g M[k]``."""
+    for i in range(out.shape[0]):
+        out[i] -= g * M[k, i]
+
+
+@njit(cache=True)
+def _somatic_drive(Wt, z, out):
+    """``out = W z`` from the transposed ``Wt = W^T``, each entry a :func:`dot` of a
+    column of ``Wt`` (the same bits as ``dot(W[j], z)``)."""
+    for j in range(Wt.shape[1]):
+        out[j] = dot(Wt[:, j], z)
+
+
+@njit(cache=True)
+def _inhibition_of_base(variant, F, Dt, Wt, W3, z0, Wz0, c, Dz0):
     """``Wz0 = W z0`` and ``c = diag(W)/4`` for the somatic inhibition of each variant
     (``Dz0 = D z0`` must be current)."""
     n_z, n_x = F.shape
     if variant == SB:
-        matvec(W, z0, Wz0)
+        _somatic_drive(Wt, z0, Wz0)
         for j in range(n_z):
-            c[j] = W[j, j] / 4.0
+            c[j] = Wt[j, j] / 4.0
     elif variant == DB:
         # W = -F D: W z0 = -F (D z0) and W_jj = -sum_i F_ji D_ij, without forming W
         for j in range(n_z):
-            acc = dot(F[j], Dz0)
-            diag = dot(F[j], Dt[j])
-            Wz0[j] = -acc
-            c[j] = -diag / 4.0
+            Wz0[j] = -row_dot(F, Dz0, j)
+            c[j] = -row_dot(F, Dt, j) / 4.0
     else:
         for j in range(n_z):
             acc = 0.0
@@ -476,7 +527,7 @@ def run_presentations(
     n_fade,
     F,
     Dt,
-    W,
+    Wt,
     W3,
     Fbar,
     b,
@@ -516,9 +567,10 @@ def run_presentations(
         place, so that a run's noise does not depend on how it is cut into calls.
     n_steps, n_fade : int
         Steps per presentation and steps of the linear fade.
-    F, Dt, W, W3, Fbar, b, z : arrays
-        State (``Dt`` is the transposed decoder ``D^T``, shape (N_z, N_x); ``W`` is used
-        by SB, ``W3``/``Fbar`` by the dendritic variants).
+    F, Dt, Wt, W3, Fbar, b, z : arrays
+        State (``Dt`` is the transposed decoder ``D^T``, shape (N_z, N_x); ``Wt = W^T``,
+        the transposed somatic inhibition, is used by SB, ``W3``/``Fbar`` by the
+        dendritic variants).
     sigma_box : (1,) array
         ``sigma``, updated in place.
     rates : (7,) array
@@ -571,13 +623,13 @@ def run_presentations(
     dx, Dz0, Dz, resid = np.zeros(n_x), np.zeros(n_x), np.zeros(n_x), np.zeros(n_x)
     Fz0, Fz, work_v, work_r = np.zeros(n_x), np.zeros(n_x), np.zeros(n_x), np.zeros(n_x)
     work_zx = np.zeros((n_z, n_x)) if variant >= DB_SLOW else np.zeros((1, 1))
-    work_idx = np.zeros(n_z, dtype=np.int64)
     # traces cut to zero in a step (neuron, value before the cut)
     cut_idx, cut_val = np.zeros(n_z, dtype=np.int64), np.zeros(n_z)
     inputs = (xp, dx, gram)
-    weights = (F, Dt, W, W3, Fbar)
+    weights = (F, Dt, Wt, W3, Fbar)
     base = (Dz0, Fz0, Fxp, Fdx, Wz0)  # products with the base traces z0 of a window
     step = (Dz, Fz, Fxp, Fdx, WzA)  # products with the traces of one step
+    work_idx = np.zeros(n_z, dtype=np.int64)  # the neurons with non-zero traces
     work = (work_r, work_v, work_drive, work_zx, work_idx)
     sigma = sigma_box[0]
     # SB and DB have no update driven by both z(t-1) and z(t) of the same step, so in
@@ -598,7 +650,7 @@ def run_presentations(
         for k in range(n_z):
             for j in range(n_z):
                 if variant == SB:
-                    frozen_inhibition[k, j] = W[j, k]
+                    frozen_inhibition[k, j] = Wt[k, j]
                 elif variant == DB:
                     frozen_inhibition[k, j] = -dot(F[j], Dt[k])
                 else:
@@ -755,7 +807,7 @@ def run_presentations(
                 sums[S_A2] += w * w
                 _flush(variant, z0, z0, sums, inputs, weights, rates, floor, base, work)
                 _advance_base(
-                    variant, z0, lam * w, spike, weights, rates, Wz0, c, Dz0, Fz0, work, trace_floor
+                    variant, z0, lam * w, spike, weights, rates, base, c, work, trace_floor
                 )
                 sums[:] = 0.0
                 sums[S_B1] = 1.0
@@ -802,7 +854,7 @@ def run_presentations(
                     one[S_AA] = a
                     one[S_BA] = a
                     if variant == SB:
-                        matvec(W, zA, WzA)
+                        _somatic_drive(Wt, zA, WzA)
                     if variant == DB:
                         _decode(F, zB, Fz)
                     _flush(variant, zA, zB, one, inputs, weights, rates, floor, step, work)

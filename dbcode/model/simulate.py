@@ -232,6 +232,18 @@ def check_state(state: NetworkState, params: Params, n_x: int) -> None:
     state.sigma = float(sigma)
 
 
+def _staggered_copy(a: np.ndarray, k: int) -> np.ndarray:
+    """A C-contiguous copy of ``a`` whose address is ``k`` cache lines past a page
+    boundary plus NumPy's own offset: rows of equal-sized matrices then differ in their
+    address modulo 4 kB, so the processor does not mistake loads from one for loads of
+    what was just stored to the other (4K aliasing)."""
+    pad = 8 * k  # 64-byte lines of float64
+    buf = np.empty(a.size + 8 * 4, dtype=float)
+    out = buf[pad : pad + a.size].reshape(a.shape)
+    out[...] = a
+    return out
+
+
 def run_segment(
     state: NetworkState,
     params: Params,
@@ -271,7 +283,8 @@ def run_segment(
     sigma_box = np.array([state.sigma])
     W3 = state.W3 if state.W3.size else np.zeros((1, 1, 1))
     Fbar = state.Fbar if state.Fbar.size else np.zeros((1, 1))
-    Dt = np.ascontiguousarray(state.D.T)
+    Dt = _staggered_copy(state.D.T, 1)
+    Wt = _staggered_copy(state.W.T, 2)  # the kernel holds both transposed
     kernels.run_presentations(
         kernels.VARIANT_CODES[params.variant],
         images,
@@ -282,7 +295,7 @@ def run_segment(
         params.fade_steps,
         state.F,
         Dt,
-        state.W,
+        Wt,
         W3,
         Fbar,
         state.b,
@@ -310,6 +323,7 @@ def run_segment(
     )
     state.sigma = float(sigma_box[0])
     state.D[:] = Dt.T
+    state.W[:] = Wt.T
     if n_record:
         fade = params.fade_steps
         k = np.arange(n_record) % n_steps

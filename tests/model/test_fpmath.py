@@ -85,3 +85,39 @@ def test_exp_lower_bound_is_a_power_of_two_below_exp():
     assert np.all(np.frexp(bound)[0] == 0.5)
     assert ratio.min() >= 2**-2.5 * (1 - 1e-12) and ratio.max() <= 2**-1.5
     assert fpmath.exp_lower_bound(800.0) == 0.0 and fpmath.exp_lower_bound(np.nan) == 0.0
+
+
+def test_row_products_have_the_bits_of_dot():
+    """``row_dot``, ``row_dots4`` and ``matvec`` compute several products together or
+    without row views; each must equal :func:`fpmath.dot` of its rows bit for bit."""
+    rng = np.random.default_rng(4)
+
+    @njit
+    def inside(A, B, v, rows):
+        one = fpmath.row_dot(A, B, rows[0]), fpmath.row_dot(A, v, rows[1])
+        four_rows = fpmath.row_dots4(A, B, rows[0], rows[1], rows[2], rows[3])
+        four_vector = fpmath.row_dots4(A, v, rows[3], rows[2], rows[1], rows[0])
+        return one, four_rows, four_vector
+
+    for n in (1, 3, 4, 5, 15, 16, 17, 33, 70, 131):
+        A = rng.normal(size=(9, n)) * 10.0 ** rng.integers(-5, 5, size=(9, n))
+        B, v = rng.normal(size=(9, n)), rng.normal(size=n)
+        rows = np.array([8, 0, 3, 3])
+        one, four_rows, four_vector = inside(A, B, v, rows)
+        assert one == (fpmath.dot_reference(A[8], B[8]), fpmath.dot_reference(A[0], v))
+        assert four_rows == tuple(fpmath.dot_reference(A[j], B[j]) for j in rows)
+        assert four_vector == tuple(fpmath.dot_reference(A[j], v) for j in rows[::-1])
+        assert fpmath.row_dots4(A, B, *rows) == four_rows  # the Python version
+        for m in (1, 4, 7, 9):
+            out = np.empty(m)
+            fpmath.matvec(A[:m], v, out)
+            assert list(out) == [fpmath.dot_reference(A[j], v) for j in range(m)]
+
+
+def test_row_products_refuse_rows_of_another_length():
+    @njit
+    def inside(A, v):
+        return fpmath.row_dot(A, v, 0)
+
+    with pytest.raises(ValueError, match="differ in length"):
+        inside(np.ones((2, 5)), np.ones(4))
