@@ -105,13 +105,19 @@ def scan_job(
     )
 
 
+SCAN_ORDER = ("sb", "db", "sb-slow")
+"""Order in which a sweep submits the scan: the main figure's beta first, within it the
+two rules before the slower-inhibition control (an interrupted paper-scale scan then
+holds the networks the chapter needs most)."""
+
+
 def sweep_jobs(scale: str = "ci", seed: int = 0) -> dict[tuple, Job]:
-    """The whole scan, keyed by ``(condition, beta, dt)``."""
+    """The whole scan, keyed by ``(condition, beta, dt)``, in :data:`SCAN_ORDER`."""
     check_scale(scale)
     return {
         (c, beta, dt): scan_job(c, dt, scale, seed, beta)
         for beta in BETAS[scale]
-        for c in CONDITIONS
+        for c in SCAN_ORDER
         for dt in DELAYS[scale]
     }
 
