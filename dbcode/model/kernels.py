@@ -48,7 +48,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from dbcode.model.fpmath import dot, exp, exp_lower_bound, log, matvec, row_dot, row_dots4
+from dbcode.model.fpmath import LANES, dot, exp, exp_lower_bound, log, matvec, row_dot, row_dots4
 from dbcode.model.prng import geometric, uniform
 
 SB, DB, DB_SLOW, DB_SIM = 0, 1, 2, 3
@@ -66,16 +66,16 @@ SLACK, RETIGHTEN = 0.05, 0.7
 
 
 @njit(cache=True, inline="always")
-def spikes(u, uniform):
+def spikes(u, uniform, not_below):
     """Whether a neuron with potential ``u`` spikes, given its uniform random number:
     ``uniform < sigmoid(u)``, decided as ``uniform (1 + exp(-u)) < 1`` (Eq 2/11).
 
-    Most steps are decided without the exponential: ``exp_lower_bound(-u) <=
-    exp(-u)`` and rounding is monotonic, so ``uniform (1 + bound) >= 1`` already
-    means no spike. The decision is the same bit for bit.
+    Most steps are decided without the exponential: ``not_below = 1 +
+    exp_lower_bound(-u)`` is at most ``1 + exp(-u)`` and rounding is monotonic, so
+    ``uniform not_below >= 1`` already means no spike. The decision is the same bit for
+    bit.
     """
-    bound = exp_lower_bound(-u)
-    if uniform * (1.0 + bound) >= 1.0:
+    if uniform * not_below >= 1.0:
         return False
     return uniform * (1.0 + exp(-u)) < 1.0
 
@@ -272,7 +272,7 @@ def _decode(Dt, z, out):
 
 
 @njit(cache=True)
-def _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0):
+def _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0, lanes):
     """Recompute the products with the base traces ``z0`` after they or the weights
     changed: ``Dz0 = D z0``, ``Fz0 = F^T z0`` (DB), the inhibitory drive ``Wz0 = W z0``
     and ``c = diag(W)/4``."""
@@ -280,7 +280,7 @@ def _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0):
     _decode(Dt, z0, Dz0)
     if variant == DB:
         _decode(F, z0, Fz0)
-    _inhibition_of_base(variant, F, Dt, Wt, W3, z0, Wz0, c, Dz0)
+    _inhibition_of_base(variant, F, Dt, Wt, W3, z0, Wz0, c, Dz0, lanes)
 
 
 @njit(cache=True)
@@ -325,16 +325,25 @@ def _advance_base(variant, z0, lw, spike, weights, rates, base, c, work, trace_f
     else:
         for j in range(n_z):
             Wz0[j] = lw * Wz0[j]
+    # the moved traces; the neurons that spike or whose trace is cut, in increasing k
+    # (the order in which their columns enter the products), without a branch per neuron
+    events = active
+    n_events = 0
     for k in range(n_z):
         zk = lw * z0[k] + spike[k]
         z0[k] = zk
+        events[n_events] = k
+        n_events += 1 if spike[k] != 0.0 or (zk != 0.0 and zk < trace_floor) else 0
+    for e in range(n_events):
+        k = events[e]
         if spike[k] != 0.0:
             _add_row(Dz0, Dt, k)
             if variant == DB:
                 _add_row(Fz0, F, k)
             else:
                 _add_row(Wz0, Wt, k)
-        elif zk != 0.0 and zk < trace_floor:
+        else:
+            zk = z0[k]
             z0[k] = 0.0
             _subtract_row(Dz0, zk, Dt, k)
             if variant == DB:
@@ -375,20 +384,37 @@ def _subtract_row(out, g, M, k):
 
 
 @njit(cache=True)
-def _somatic_drive(Wt, z, out):
-    """``out = W z`` from the transposed ``Wt = W^T``, each entry a :func:`dot` of a
-    column of ``Wt`` (the same bits as ``dot(W[j], z)``)."""
+def _somatic_drive(Wt, z, out, lanes):
+    """``out = W z`` from the transposed ``Wt = W^T`` with the bits of ``dot(W[j], z)``
+    for every ``j``: the sixteen partial sums of :func:`dbcode.model.fpmath.dot_reference`
+    are kept for all ``j`` at once (``lanes[l, j]``, a (16, N_z) work array) and the rows
+    of ``Wt`` added to them in order, so that the work runs along contiguous rows."""
+    n = Wt.shape[0]
+    m = n - n % 4
+    lanes[:, :] = 0.0
+    for k in range(m):
+        g = z[k]
+        lane = k % LANES
+        for j in range(Wt.shape[1]):
+            lanes[lane, j] += Wt[k, j] * g
     for j in range(Wt.shape[1]):
-        out[j] = dot(Wt[:, j], z)
+        t0 = (lanes[0, j] + lanes[4, j]) + (lanes[8, j] + lanes[12, j])
+        t1 = (lanes[1, j] + lanes[5, j]) + (lanes[9, j] + lanes[13, j])
+        t2 = (lanes[2, j] + lanes[6, j]) + (lanes[10, j] + lanes[14, j])
+        t3 = (lanes[3, j] + lanes[7, j]) + (lanes[11, j] + lanes[15, j])
+        acc = (t0 + t1) + (t2 + t3)
+        for k in range(m, n):
+            acc += Wt[k, j] * z[k]
+        out[j] = acc
 
 
 @njit(cache=True)
-def _inhibition_of_base(variant, F, Dt, Wt, W3, z0, Wz0, c, Dz0):
+def _inhibition_of_base(variant, F, Dt, Wt, W3, z0, Wz0, c, Dz0, lanes):
     """``Wz0 = W z0`` and ``c = diag(W)/4`` for the somatic inhibition of each variant
     (``Dz0 = D z0`` must be current)."""
     n_z, n_x = F.shape
     if variant == SB:
-        _somatic_drive(Wt, z0, Wz0)
+        _somatic_drive(Wt, z0, Wz0, lanes)
         for j in range(n_z):
             c[j] = Wt[j, j] / 4.0
     elif variant == DB:
@@ -659,6 +685,8 @@ def run_presentations(
                         acc += W3[j, i, k]
                     frozen_inhibition[k, j] = acc
     fired = np.zeros(n_z, dtype=np.int64)
+    u_step, not_below = np.zeros(n_z), np.zeros(n_z)  # per-step mode: potentials, bounds
+    lanes = np.zeros((LANES, n_z)) if variant == SB else np.zeros((LANES, 1))
     n_fired = 0
     lam_pow = np.ones(horizon_steps + 1)
     for n in range(1, horizon_steps + 1):
@@ -671,7 +699,7 @@ def run_presentations(
         for i in range(n_x):
             dx[i] = x_new[i] - xp[i]
         _input_drive(F, xp, dx, Fxp, Fdx)
-        _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0)
+        _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0, lanes)
         pp = dot(xp, xp)
         pd = dot(xp, dx)
         dd = dot(dx, dx)
@@ -742,6 +770,8 @@ def run_presentations(
                         b[j] += b_lag * db
                     b_lag = 0.0
                 valid = False
+                # the potentials in one pass the compiler vectorises, then the noise,
+                # neuron by neuron in the generator's order
                 for j in range(n_z):
                     exc = Fxp[j] + a * Fdx[j]
                     inh = w * Wz0[j] + c[j]
@@ -749,18 +779,22 @@ def run_presentations(
                         u = (exc + inh) * inv_s2 + b[j]
                     else:
                         u = (exc + inh + b[j]) * inv_s2
-                    if spikes(u, uniform(rng)):
+                    u_step[j] = u
+                    not_below[j] = 1.0 + exp_lower_bound(-u)
+                for j in range(n_z):
+                    if spikes(u_step[j], uniform(rng), not_below[j]):
                         spike[j] = 1.0
                         fired[n_fired] = j
                         n_fired += 1
                         any_spike = True
                         count_out[p, j] += 1
                         _log_spike(spike_log, diagnostics, t, j)
-                    if t < n_rec:
+                if t < n_rec:
+                    for j in range(n_z):
                         rec_s[t, j] = spike[j]
-                        rec_exc[t, j] = exc
-                        rec_inh[t, j] = inh
-                        rec_u[t, j] = u
+                        rec_exc[t, j] = Fxp[j] + a * Fdx[j]
+                        rec_inh[t, j] = w * Wz0[j] + c[j]
+                        rec_u[t, j] = u_step[j]
             elif k == next_cand:
                 # the candidates of this step: the first by its cumulative probability,
                 # the others independently with q_j (proposed with q_max, thinned)
@@ -854,7 +888,7 @@ def run_presentations(
                     one[S_AA] = a
                     one[S_BA] = a
                     if variant == SB:
-                        _somatic_drive(Wt, zA, WzA)
+                        _somatic_drive(Wt, zA, WzA, lanes)
                     if variant == DB:
                         _decode(F, zB, Fz)
                     _flush(variant, zA, zB, one, inputs, weights, rates, floor, step, work)
@@ -862,7 +896,7 @@ def run_presentations(
                     z0[j] = zB[j]
                 w = 1.0
                 if learning:
-                    _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0)
+                    _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0, lanes)
                 else:  # the products move with the columns of spikes and cuts; c stays
                     for i in range(n_x):
                         Dz0[i] = Dz[i]
