@@ -17,6 +17,7 @@ reports a departure (and its claim tests assert it), the panel here says *partly
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -383,8 +384,55 @@ def _fig6a_ci(n: Numbers) -> list[Condition]:
     ]
 
 
-def _fig6bd_ci(n: Numbers) -> list[Condition]:
-    b, c = n["fig6b"], n["fig6c"]
+def _fig6a_paper(n: Numbers) -> list[Condition] | None:
+    k = n.get("fig6a_paper")
+    if not k or not k.get("done"):
+        return None
+
+    def loss(rule, delay):
+        return float(k[f"loss_{rule}_dt{float(delay):g}"])
+
+    grid = Condition(
+        f"{k['done']} of {k['total']} networks of the paper's scan run", k["done"] >= k["total"]
+    )
+    if "shortest_delay" not in k:
+        return [Condition("SB and DB at a common delay", None), grid]
+    short, long = k["shortest_delay"], k["longest_delay"]
+    sb0, db0, sb1 = loss("sb", short), loss("db", short), loss("sb", long)
+    out = [
+        Condition(
+            f"at {short:g} ms SB / DB = {sb0 / db0:.2f} (within 15 %)", _within(sb0 / db0, 0.15)
+        )
+    ]
+    if long > short:
+        out.append(
+            Condition(
+                f"at {long:g} ms SB {_f(sb1)} at or above the mean-input baseline "
+                f"{_f(k['baseline'])}",
+                not math.isfinite(sb1) or sb1 >= k["baseline"],
+            )
+        )
+    else:
+        out.append(Condition("SB at a long delay", None))
+    growth = k.get("db_growth")
+    out.append(
+        Condition(
+            f"DB's loss grows by {100 * growth:.0f} % over the delays run (< 50 %)", growth < 0.5
+        )
+        if growth is not None
+        else Condition("DB at two delays", None)
+    )
+    return [*out, grid]
+
+
+def _fig6bd_paper(n: Numbers) -> list[Condition] | None:
+    k = n.get("fig6bd_paper")
+    if not k or "coincidence_sb" not in k or "coincidence_db" not in k:
+        return None
+    return _synchrony(k, k)
+
+
+def _synchrony(b: Mapping[str, object], c: Mapping[str, object]) -> list[Condition]:
     return [
         Condition(
             f"coincident spikes SB {b['coincidence_sb']:.2f}, DB {b['coincidence_db']:.2f}; "
@@ -396,6 +444,10 @@ def _fig6bd_ci(n: Numbers) -> list[Condition]:
             c["similarity_sb"] > c["similarity_db"],
         ),
     ]
+
+
+def _fig6bd_ci(n: Numbers) -> list[Condition]:
+    return _synchrony(n["fig6b"], n["fig6c"])
 
 
 PANELS: tuple[Panel, ...] = (
@@ -495,9 +547,9 @@ PANELS: tuple[Panel, ...] = (
         "With delayed inhibition SB's loss rises to the mean-input baseline and its neurons "
         "collapse; DB's loss grows gently.",
         _fig6a_ci,
-        None,
+        _fig6a_paper,
         "python -m dbcode sweep fig6a --scale paper",
-        ("fig6a", "figS7"),
+        ("fig6a", "figS7", "fig6a_paper"),
     ),
     Panel(
         "Fig 6B-D",
@@ -505,9 +557,9 @@ PANELS: tuple[Panel, ...] = (
         "On MNIST with a long delay SB fires synchronously with near-identical weights, DB "
         "does not.",
         _fig6bd_ci,
-        None,
-        "python -m dbcode build --chapters delays --scale paper",
-        ("fig6b", "fig6c", "fig6d"),
+        _fig6bd_paper,
+        "python -m dbcode sweep fig6bd --scale paper",
+        ("fig6b", "fig6c", "fig6d", "fig6bd_paper"),
     ),
 )
 """Every panel of the paper's figures the book reproduces, in the paper's order (the

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from dbcode.analysis.features import cosine_matrix, mean_pairwise_cosine
-from dbcode.analysis.losses import last_loss
+from dbcode.analysis.losses import last_loss, lowest_loss
 from dbcode.analysis.synchrony import synchrony
 from dbcode.chapters import mnist as mx
 from dbcode.data.natural import receptive_field
@@ -304,7 +304,9 @@ def plot_delay_scan(summary: dict, betas) -> plt.Figure:
     """Fig 6A: final test loss (Eq 1) against the delay, with the mean-input baseline,
     and the similarity of the learned receptive fields ``F_on - F_off``; one row per
     ``beta``. A network whose weights diverged has no value: its line breaks there, and
-    a cross on the upper edge of the panel (outside the data) marks its delay."""
+    a cross on the upper edge of the panel (outside the data) marks its delay. Where a
+    condition's ``ran`` list (paper-scale records) says a network has not run, nothing
+    is drawn at its delay."""
     betas = list(betas)
     fig, axes = plt.subplots(
         len(betas), 2, figsize=(FIGURE_WIDTH, 3.6 * len(betas) + 0.5), squeeze=False
@@ -312,10 +314,11 @@ def plot_delay_scan(summary: dict, betas) -> plt.Figure:
     delays = np.asarray(summary["delays"])
     for (ax, bx), beta in zip(axes, betas):
         finite = [x for c in CONDITIONS for x in summary[(beta, c)]["loss"] if math.isfinite(x)]
-        top = 1.12 * max([*finite, summary["baseline"]])
+        top = 1.12 * max([*finite, summary["baseline"]])  # not-run networks are nan too
         for c in CONDITIONS:
             loss = np.asarray(summary[(beta, c)]["loss"], dtype=float)
-            ok = np.isfinite(loss)
+            ran = np.asarray(summary[(beta, c)].get("ran", [True] * len(loss)), dtype=bool)
+            ok = np.isfinite(loss) | ~ran
             ax.plot(
                 delays, np.where(ok, loss, np.nan), "o-", color=COLORS[c], label=CONDITION_LABELS[c]
             )
@@ -341,12 +344,24 @@ def plot_delay_scan(summary: dict, betas) -> plt.Figure:
         bx.axhline(COLLAPSED_SIMILARITY, color=GUIDE, ls=":", lw=1)
         bx.set_ylim(-0.05, 1.02)
         bx.set_ylabel("mean pairwise cosine of\n$F_{on} - F_{off}$ rows")
+        ran_any = any(any(summary[(beta, c)].get("ran", [True])) for c in CONDITIONS)
         for a in (ax, bx):
             a.set_xscale("log")
+            a.set_xlim(delays[0] / 1.4, delays[-1] * 1.4)
             a.set_xticks(delays)
             a.set_xticklabels([f"{d:g}" for d in delays])
             a.minorticks_off()
             a.set_xlabel(r"transmission delay $\Delta t$ (ms)")
+            if not ran_any:
+                a.text(
+                    0.5,
+                    0.5,
+                    "no network has run yet",
+                    transform=a.transAxes,
+                    ha="center",
+                    va="center",
+                    color=GUIDE,
+                )
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), frameon=False)
     fig.suptitle("Natural images, $N_z$ = 200 neurons, 1000 Hz population rate", fontsize=10)
@@ -503,9 +518,57 @@ def explore(dt: float = 2.0, n_presentations: int = 0, seed: int = 0) -> plt.Fig
     return fig
 
 
+# --------------------------------------------------------------------------- named sweeps
+def scan_condition(params: Params, scale: str) -> str:
+    """The condition of ``CONDITIONS`` a scan network was trained in, from its
+    parameters (SB's slower inhibition is the only one whose ``eta_W`` departs from the
+    preset's)."""
+    if params.variant == "db":
+        return "db"
+    return "sb" if params.eta_W == preset("delays", scale).eta_W else "sb-slow"
+
+
+def describe_scan_network(job: Job, result) -> dict:
+    """Columns of a scan network in the committed record (besides the generic ones of
+    :func:`dbcode.run.records.summarize_network`): its condition, delay and ``beta``,
+    the chapter's measure (the last test loss), the lowest test loss during training and
+    the similarity of the learned receptive fields."""
+    p = job.params
+    test_loss = result.arrays["test_loss"]
+    return {
+        "condition": scan_condition(p, job.scale),
+        "dt": p.dt,
+        "beta": p.sigma2_final,
+        "last_loss": last_loss(test_loss),
+        "lowest_loss": lowest_loss(test_loss),
+        "similarity": weight_similarity(result.arrays["F"], "scenes"),
+    }
+
+
+def describe_mnist_network(job: Job, result) -> dict:
+    """Columns of an MNIST network with a long delay in the committed record: its delay,
+    last test loss, the similarity of its mean-subtracted weight rows and the synchrony
+    of its recorded test spikes (Fig 6B-D)."""
+    rows = weight_rows(result.arrays["F"], "mnist")
+    return {
+        "dt": job.params.dt,
+        "last_loss": last_loss(result.arrays["test_loss"]),
+        "similarity": mean_pairwise_cosine(rows),
+        **synchrony(result.arrays["record_s"]),
+    }
+
+
 registry.register(
     "fig6a",
     lambda scale, n: [
         job for seed in range(1 if n is None else n) for job in sweep_jobs(scale, seed).values()
     ],
+    describe=describe_scan_network,
+)
+registry.register(
+    "fig6bd",
+    lambda scale, n: [
+        job for seed in range(1 if n is None else n) for job in mnist_jobs(scale, seed).values()
+    ],
+    describe=describe_mnist_network,
 )

@@ -104,3 +104,111 @@ def test_the_divergence_note_names_the_diverged_networks_only():
     note = dx.divergence_note(summary, 0.13, "ci")
     assert "(SB at 5 ms; crosses in the figure)" in note and "10 times the paper's" in note
     assert "times the paper's" not in dx.divergence_note(summary, 0.13, "paper")
+
+
+# --------------------------------------------------------------------------- paper scale
+def _toy_scan_record(entries):
+    """A committed-record stand-in: ``{(condition, beta, dt): (last loss or None for
+    diverged, similarity, runtime)}`` as rows keyed by their jobs' identities."""
+    from dbcode.run.records import job_identity
+
+    jobs = dx.sweep_jobs("paper", 0)
+    rows = []
+    for key, (loss, similarity, runtime) in entries.items():
+        rows.append(
+            {
+                "job_id": job_identity(jobs[key]),
+                "diverged": loss is None,
+                "last_loss": loss,
+                "lowest_loss": None if loss is None else 0.9 * loss,
+                "similarity": similarity,
+                "rate_hz": 5.0,
+                "runtime_s": runtime,
+            }
+        )
+    return {"networks": rows}
+
+
+def test_the_paper_record_is_shaped_like_the_ci_scan_and_marks_what_has_not_run():
+    from dbcode.chapters import delays_paper as dp
+
+    beta = dx.BETAS["paper"][0]
+    record = _toy_scan_record(
+        {
+            ("sb", beta, 0.1): (0.020, 0.1, 600.0),
+            ("db", beta, 0.1): (0.019, 0.05, 900.0),
+            ("sb", beta, 0.5): (0.050, 0.8, 300.0),
+            ("sb", beta, 1.0): (None, 0.0, 120.0),
+            ("db", beta, 1.0): (0.024, 0.06, 200.0),
+        }
+    )
+    scan = dp.scan_from_record(record, baseline=0.04)
+    assert scan["done"] == 5 and scan["total"] == 63
+    sb = scan[(beta, "sb")]
+    k05, k1 = scan["delays"].index(0.5), scan["delays"].index(1.0)
+    assert sb["ran"][0] and sb["ran"][k05] and not sb["ran"][scan["delays"].index(0.25)]
+    assert sb["diverged"][k1] and np.isnan(sb["loss"][k1])
+    assert dp.onset_of_collapse(scan, beta, "sb") == 0.5  # 0.5 above baseline, 1.0 diverged
+    assert dp.onset_of_collapse(scan, beta, "db") is None
+    assert dp.onset_of_collapse(scan, beta, "sb-slow") is None  # nothing ran
+    numbers = dp.paper_scan_numbers(scan, beta)
+    assert numbers["shortest_delay"] == 0.1 and numbers["longest_delay"] == 1.0
+    assert numbers["db_growth"] == pytest.approx(0.024 / 0.019 - 1)
+    assert numbers["n_diverged_sb"] == 1 and numbers["collapse_delay_sb"] == 0.5
+    assert "loss_sb_dt0.25" not in numbers  # not run: no number, not a made-up one
+    text = dp.scan_findings(scan, beta)
+    assert "from 0.5 ms on" in text and "diverged at 1 ms" in text and "not run yet" in text
+    assert "+26 %" in text  # DB 0.019 -> 0.024
+    note = dp.not_run_note(scan)
+    assert "5 of 63" in note and "fig6a --scale paper" in note
+    assert f"{58 * np.mean([600, 900, 300, 120, 200]) / 3600:.0f} h" in note
+    table = dp.scan_table(scan, beta)
+    assert "—" in table and "diverged (2 min)" in table and "0.0200 (lowest 0.0180)" in table
+    assert dp.betas_run(scan) == [beta]
+
+
+def test_a_complete_record_needs_no_note():
+    from dbcode.chapters import delays_paper as dp
+
+    record = _toy_scan_record({key: (0.02, 0.1, 60.0) for key in dx.sweep_jobs("paper", 0)})
+    assert dp.not_run_note(dp.scan_from_record(record, 0.04)) == ""
+
+
+def test_the_paper_scan_figure_draws_nothing_where_nothing_ran():
+    from dbcode.chapters import delays_paper as dp
+
+    beta = dx.BETAS["paper"][0]
+    record = _toy_scan_record(
+        {("sb", beta, 0.1): (0.02, 0.1, 60.0), ("sb", beta, 2.0): (None, 0, 9)}
+    )
+    fig = dx.plot_delay_scan(dp.scan_from_record(record, 0.04), [beta])
+    crosses = [line for line in fig.axes[0].lines if line.get_marker() == "x"]
+    assert len(crosses) == 1 and list(crosses[0].get_xdata()) == [2.0]  # only the diverged one
+
+
+def test_paper_mnist_record_and_its_words():
+    from dbcode.chapters import delays_paper as dp
+    from dbcode.run.records import job_identity
+
+    jobs = dx.mnist_jobs("paper", 0)
+    row = dict(diverged=False, coincidence=0.8, coincidence_chance=0.5, fano=5.0)
+    record = {
+        "networks": [
+            {"job_id": job_identity(jobs["sb"]), **row, "similarity": 0.9, "last_loss": 0.02},
+            {
+                "job_id": job_identity(jobs["db"]),
+                **row,
+                "coincidence": 0.55,
+                "fano": 1.8,
+                "similarity": 0.3,
+                "last_loss": 0.015,
+            },
+        ]
+    }
+    paper = dp.mnist_from_record(record)
+    assert set(paper) == {"sb", "db"}
+    text = dp.mnist_findings(paper)
+    assert "more synchronous" in text and "80 % against 55 %" in text and "more alike" in text
+    assert "not run" in dp.mnist_findings({})
+    assert dp.mnist_numbers(paper)["fano_db"] == 1.8
+    assert "| test loss | paper | 0.0200 | 0.0150 |" in dp.mnist_table({}, paper)

@@ -8,6 +8,9 @@ mean pairwise cosine of the receptive fields F_on - F_off exceeds DB's by more t
 measured seed standard deviations and stays below 0.2 for DB. SB with slower inhibition collapses too, but from a longer delay.
 C8 (Fig 6B-D): on MNIST with a long delay SB's spikes are more synchronous than DB's
 (coincidence fraction and population Fano factor) and its weights are more similar.
+
+The same claims are checked on the committed paper-scale records (the chapter's
+``fig6a_paper`` and ``fig6bd_paper`` numbers), as far as the scan has run.
 """
 
 import math
@@ -84,4 +87,43 @@ def test_c8_sb_fires_more_synchronously_than_db_with_a_long_delay():
 def test_c8_sb_weights_are_more_similar_than_db_weights():
     k = key_numbers("fig6c")
     assert k["delay"] >= 1.0
+    assert k["similarity_sb"] > k["similarity_db"]
+
+
+def _paper_scan() -> dict:
+    k = key_numbers("fig6a_paper")
+    if "shortest_delay" not in k:
+        pytest.skip(
+            f"the paper-scale scan has {k['done']} of {k['total']} networks and no delay with "
+            "both SB and DB yet: run `python -m dbcode sweep fig6a --scale paper`"
+        )
+    return k
+
+
+def test_c7_paper_scale_sb_matches_db_at_the_shortest_delay():
+    k = _paper_scan()
+    sb, db = loss(k, "sb", k["shortest_delay"]), loss(k, "db", k["shortest_delay"])
+    assert abs(sb / db - 1) <= 0.15, f"SB {sb:.4f} vs DB {db:.4f}"
+
+
+def test_c7_paper_scale_sb_collapses_and_db_does_not_at_the_longest_delay_run():
+    k = _paper_scan()
+    if k["longest_delay"] <= k["shortest_delay"]:
+        pytest.skip("SB and DB share only one delay of the paper-scale scan so far")
+    sb, db = loss(k, "sb", k["longest_delay"]), loss(k, "db", k["longest_delay"])
+    assert not math.isfinite(sb) or sb >= k["baseline"], (sb, k["baseline"])
+    assert db < 0.8 * k["baseline"], (db, k["baseline"])
+    assert k["db_growth"] < 0.5
+
+
+def test_c8_holds_at_the_paper_scale():
+    k = key_numbers("fig6bd_paper")
+    if "coincidence_sb" not in k or "coincidence_db" not in k:
+        pytest.fail(
+            "results/paper/fig6bd.json lacks SB or DB: run `python -m dbcode sweep fig6bd "
+            "--scale paper` and `python -m dbcode export fig6bd --scale paper`"
+        )
+    assert k["coincidence_sb"] > k["coincidence_db"]
+    assert k["coincidence_sb"] > k["coincidence_chance_sb"]
+    assert k["fano_sb"] > k["fano_db"]
     assert k["similarity_sb"] > k["similarity_db"]
