@@ -214,8 +214,8 @@ def collapsed(loss: float, baseline: float) -> bool:
 
 def divergence_note(summary: dict, beta: float, scale: str) -> str:
     """A paragraph on the networks of the scan at ``beta`` whose weights diverged, with
-    the factor by which the learning rates at ``scale`` exceed the paper's; empty when
-    none diverged."""
+    the factor by which the learning rates at ``scale`` exceed the paper's; one sentence
+    saying so when none diverged."""
     diverged = {
         c: [
             dt
@@ -226,7 +226,7 @@ def divergence_note(summary: dict, beta: float, scale: str) -> str:
     }
     diverged = {c: dts for c, dts in diverged.items() if dts}
     if not diverged:
-        return ""
+        return "No network of this scan diverged: every one has a finite loss in the figure."
     factor = preset("delays", scale).eta_F / preset("delays", "paper").eta_F
     where = "; ".join(
         f"{LABELS[c]} at {', '.join(f'{dt:g}' for dt in dts)} ms" for c, dts in diverged.items()

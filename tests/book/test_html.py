@@ -120,3 +120,15 @@ def test_no_cell_leaves_an_empty_output(name):
         if not out.get_text(strip=True) and not out.select("img, svg, table, iframe, script")
     ]
     assert not empty, f"{name}: empty cell outputs: {empty}"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_no_cell_shows_the_text_of_an_object_in_place_of_its_content(name):
+    """A Markdown or figure object with nothing to show falls back to its Python text
+    (``<IPython.core.display.Markdown object>``), which means nothing to a reader."""
+    shown = [
+        out.get_text(" ", strip=True)[:120]
+        for out in _page(name).select("div.cell_output")
+        if re.search(r"<[\w.]+ object(?: at 0x[0-9a-f]+)?>", out.get_text())
+    ]
+    assert not shown, f"{name}: cell outputs showing an object's text: {shown}"
