@@ -105,10 +105,10 @@ def scan_job(
     )
 
 
-SCAN_ORDER = ("sb", "db", "sb-slow")
-"""Order in which a sweep submits the scan: the main figure's beta first, within it the
-two rules before the slower-inhibition control (an interrupted paper-scale scan then
-holds the networks the chapter needs most)."""
+SCAN_ORDER = (("sb", "db"), ("sb-slow",))
+"""Order in which a sweep submits the scan, within each beta (the main figure's first):
+SB and DB delay by delay, then the slower-inhibition control, so that an interrupted
+paper-scale scan holds the comparisons the chapter needs most."""
 
 
 def sweep_jobs(scale: str = "ci", seed: int = 0) -> dict[tuple, Job]:
@@ -117,8 +117,9 @@ def sweep_jobs(scale: str = "ci", seed: int = 0) -> dict[tuple, Job]:
     return {
         (c, beta, dt): scan_job(c, dt, scale, seed, beta)
         for beta in BETAS[scale]
-        for c in SCAN_ORDER
+        for group in SCAN_ORDER
         for dt in DELAYS[scale]
+        for c in group
     }
 
 
