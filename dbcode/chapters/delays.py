@@ -107,7 +107,8 @@ def scan_job(
 
 SCAN_ORDER = (("sb", "db"), ("sb-slow",))
 """Order in which a sweep submits the scan, within each beta (the main figure's first):
-SB and DB delay by delay, then the slower-inhibition control, so that an interrupted
+SB and DB delay by delay from the longest delay (the cheapest network, and where SB
+collapses) to the shortest, then the slower-inhibition control, so that an interrupted
 paper-scale scan holds the comparisons the chapter needs most."""
 
 
@@ -118,7 +119,7 @@ def sweep_jobs(scale: str = "ci", seed: int = 0) -> dict[tuple, Job]:
         (c, beta, dt): scan_job(c, dt, scale, seed, beta)
         for beta in BETAS[scale]
         for group in SCAN_ORDER
-        for dt in DELAYS[scale]
+        for dt in sorted(DELAYS[scale], reverse=True)
         for c in group
     }
 

@@ -212,3 +212,13 @@ def test_paper_mnist_record_and_its_words():
     assert "not run" in dp.mnist_findings({})
     assert dp.mnist_numbers(paper)["fano_db"] == 1.8
     assert "| test loss | paper | 0.0200 | 0.0150 |" in dp.mnist_table({}, paper)
+
+
+def test_paper_scan_submits_the_main_beta_pairwise_from_the_longest_delay():
+    keys = list(dx.sweep_jobs("paper", 0))
+    main = dx.BETAS["paper"][0]
+    first = keys[: 2 * len(dx.DELAYS["paper"])]
+    assert all(k[1] == main and k[0] in ("sb", "db") for k in first)
+    delays = [k[2] for k in first[::2]]
+    assert delays == sorted(dx.DELAYS["paper"], reverse=True)
+    assert [k[2] for k in first[1::2]] == delays
