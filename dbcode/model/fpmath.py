@@ -419,7 +419,7 @@ def _row_dots4_overload(A, B, j0, j1, j2, j3):
     return None
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def matvec(M, v, out):
     """``out = M v``, every entry with the bits of :func:`dot` of its row (four rows at a
     time with :func:`row_dots4`)."""

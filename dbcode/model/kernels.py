@@ -87,7 +87,7 @@ def _floored(f, floor):
     return max(f, floor)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _dendritic_inhibition(W3, zA, out):
     """out[j, i] = sum_k W3[j, i, k] zA[k] (local inhibition of each dendrite)."""
     n_z, n_x, _ = W3.shape
@@ -134,7 +134,7 @@ def _db_input_row(F, Fxp, Fdx, j, g, v, dxp, ddx):
     Fdx[j] += g * ddx
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work):
     """Apply the summed updates of a window (or of one step) with frozen weights.
 
@@ -251,14 +251,14 @@ def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work)
         _input_drive(F, xp, dx, Fxp, Fdx)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _input_drive(F, xp, dx, Fxp, Fdx):
     """Fxp = F xp, Fdx = F dx."""
     matvec(F, xp, Fxp)
     matvec(F, dx, Fdx)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _decode(Dt, z, out):
     """Read-out ``out = D z`` from the transposed decoder ``Dt`` (or ``F^T z`` from
     ``F``)."""
@@ -271,7 +271,7 @@ def _decode(Dt, z, out):
             out[i] += g * Dt[k, i]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0, lanes):
     """Recompute the products with the base traces ``z0`` after they or the weights
     changed: ``Dz0 = D z0``, ``Fz0 = F^T z0`` (DB), the inhibitory drive ``Wz0 = W z0``
@@ -283,7 +283,7 @@ def _refresh(variant, weights, z0, Wz0, c, Dz0, Fz0, lanes):
     _inhibition_of_base(variant, F, Dt, Wt, W3, z0, Wz0, c, Dz0, lanes)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _advance_base(variant, z0, lw, spike, weights, rates, base, c, work, trace_floor):
     """After a window flush with base ``z0`` (``zA = zB = z0``) of SB or analytic DB, move
     the base to ``z0' = lw z0 + s`` and update the cached products without full matrix
@@ -356,7 +356,7 @@ def _advance_base(variant, z0, lw, spike, weights, rates, base, c, work, trace_f
             Wz0[j] = -Wz0[j]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _diagonal_db(F, Dt, rows, n_rows, c):
     """``c_j = W_jj / 4 = -F_j . D_j / 4`` (analytic DB, ``W = -F D``) for the neurons
     ``rows[:n_rows]``, four at a time."""
@@ -383,7 +383,7 @@ def _subtract_row(out, g, M, k):
         out[i] -= g * M[k, i]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _somatic_drive(Wt, z, out, lanes):
     """``out = W z`` from the transposed ``Wt = W^T`` with the bits of ``dot(W[j], z)``
     for every ``j``: the sixteen partial sums of :func:`dbcode.model.fpmath.dot_reference`
@@ -408,7 +408,7 @@ def _somatic_drive(Wt, z, out, lanes):
         out[j] = acc
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _inhibition_of_base(variant, F, Dt, Wt, W3, z0, Wz0, c, Dz0, lanes):
     """``Wz0 = W z0`` and ``c = diag(W)/4`` for the somatic inhibition of each variant
     (``Dz0 = D z0`` must be current)."""
@@ -433,7 +433,7 @@ def _inhibition_of_base(variant, F, Dt, Wt, W3, z0, Wz0, c, Dz0, lanes):
             c[j] = diag / 4.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def log1m(q):
     """``log(1 - q)``, accurate also for tiny ``q`` (``log(u) (-q) / (u - 1)`` with
     ``u = 1 - q`` rounded: Goldberg's correction)."""
@@ -445,7 +445,7 @@ def log1m(q):
     return log(u) * (-q) / (u - 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def bound_probabilities(
     Fxp,
     Fdx,
@@ -519,7 +519,7 @@ def bound_probabilities(
     return cum[n_z], q_max, n_new
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def first_candidate(cum, v):
     """The smallest ``j`` with ``cum[j + 1] > v`` (binary search; ``v < cum[-1]``)."""
     lo, hi = 0, cum.shape[0] - 2
