@@ -129,6 +129,7 @@ def paper_scan_numbers(scan: Mapping, beta: float) -> dict:
         for dt, sb, db in zip(scan["delays"], scan[(beta, "sb")]["ran"], scan[(beta, "db")]["ran"])
         if sb and db
     ]
+    out["grid_shortest_delay"] = min(scan["delays"])
     if both:
         out["shortest_delay"], out["longest_delay"] = both[0], both[-1]
     db = dict(_ran(scan, beta, "db"))

@@ -153,6 +153,7 @@ def test_the_paper_record_is_shaped_like_the_ci_scan_and_marks_what_has_not_run(
     assert dp.onset_of_collapse(scan, beta, "sb-slow") is None  # nothing ran
     numbers = dp.paper_scan_numbers(scan, beta)
     assert numbers["shortest_delay"] == 0.1 and numbers["longest_delay"] == 1.0
+    assert numbers["grid_shortest_delay"] == min(dx.DELAYS["paper"])
     assert numbers["db_growth"] == pytest.approx(0.024 / 0.019 - 1)
     assert numbers["n_diverged_sb"] == 1 and numbers["collapse_delay_sb"] == 0.5
     assert "loss_sb_dt0.25" not in numbers  # not run: no number, not a made-up one
