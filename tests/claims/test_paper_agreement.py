@@ -41,6 +41,13 @@ def test_ci_scale_orders_sb_and_db_like_the_paper_scale():
     assert len(compared) >= 1, "no condition resolved at both scales"
 
 
+def _risen(summary) -> set[int]:
+    """The ``N_z`` at which the paper-scale DB network's test loss rose late in training."""
+    from dbcode.chapters import scenes_paper as sp
+
+    return {n for (rule, n), onset in sp.paper_onsets(summary).items() if rule == "db" and onset}
+
+
 def _natural_image_orderings(measure: str, ci_prefix: str):
     """``(N_z, paper SB, paper DB, CI SB, CI DB)`` by ``measure`` at every ``N_z`` with
     networks of both rules at both scales."""
@@ -57,7 +64,11 @@ def _natural_image_orderings(measure: str, ci_prefix: str):
     ci = claims.key_numbers("fig5b", sx.CHAPTER)
     paper = sp.paper_losses(summary, measure)
     ci_n_zs = [int(n) for n in ci["n_z_values"].split(",")]
-    compared = [n for n in sp.paper_conditions(summary) if n in ci_n_zs]
+    # where the paper-scale DB network became unstable late in training (the chapter
+    # lists these N_z and shows the departure), its losses are not the stable network's
+    compared = [
+        n for n in sp.paper_conditions(summary) if n in ci_n_zs and n not in _risen(summary)
+    ]
     assert compared, "no number of neurons covered at both scales"
     return [
         (
@@ -112,21 +123,23 @@ def _scenes_record():
 def test_c6_holds_on_the_paper_scale_record(measure):
     """Claim C6 on the committed paper-scale networks, by the paper's measure (lowest
     test loss during training) and by the final loss: DB is below SB at every N_z with
-    networks of both rules (by the final loss, except where DB's loss rose late), the relative gap is larger at the smallest N_z than at the
-    largest, and SB needs more neurons than DB for DB's loss at the middle N_z."""
+    networks of both rules except where DB's loss rose late (by the final loss at 160-200,
+    by the lowest loss at 200, where SB's is 2 % below; the chapter states both), the
+    relative gap is larger at the smallest N_z than at the largest, and SB needs more
+    neurons than DB for DB's loss at the middle N_z."""
     from dbcode.chapters import scenes_paper as sp
 
     record = _scenes_record()
     c6 = sp.paper_c6(record, measure)
     above = sorted(set(c6["n_zs"]) - set(c6["below"]))
-    if measure == "final":
-        # By the final loss C6 fails exactly where DB's loss rose late (the chapter says so).
-        risen = {
-            n
-            for (rule, n), onset in sp.paper_onsets(record).items()
-            if rule == "db" and onset is not None
-        }
-        above = sorted(set(above) - risen)
+    risen = {
+        n
+        for (rule, n), onset in sp.paper_onsets(record).items()
+        if rule == "db" and onset is not None
+    }
+    # C6 fails only where DB's loss rose late (the chapter says so)
+    assert set(above) <= risen, f"{measure}: DB above SB at N_z = {above}, rose late at {risen}"
+    above = sorted(set(above) - risen)
     assert not above, f"{measure}: DB above SB at N_z = {above} (SB {c6['sb']}, DB {c6['db']})"
     if len(c6["n_zs"]) > 1:
         assert c6["gap"][0] > c6["gap"][-1], f"{measure}: gaps {c6['gap']} over {c6['n_zs']}"
