@@ -305,11 +305,32 @@ def code_fingerprint() -> str:
     return package_digest()
 
 
-def _provenance(chapter: Chapter, scale: str, seed: int, fingerprint: str) -> dict:
+def records_fingerprint(root: Path) -> str:
+    """Digest of the committed paper-scale records (``results/``, names and contents),
+    which the chapters read: an executed chapter is stale when a record changes."""
+    digest = hashlib.sha256()
+    results = root / "results"
+    if results.is_dir():
+        for path in sorted(p for p in results.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(results)).encode() + b"\0")
+            digest.update(_sha256_bytes(path.read_bytes()).encode())
+    return digest.hexdigest()
+
+
+def _reads_manifest(chapter: Chapter) -> bool:
+    """Whether a chapter shows the figures' manifest (the appendix's key numbers), which
+    every chapter executed before it in the same build rewrites."""
+    return "load_manifest" in chapter.source.read_text(encoding="utf-8")
+
+
+def _provenance(
+    chapter: Chapter, scale: str, seed: int, fingerprint: str, records: str = ""
+) -> dict:
     return {
         "source": str(chapter.relpath),
         "source_sha256": _sha256_bytes(chapter.source.read_bytes()),
         "code_sha256": fingerprint,
+        "records_sha256": records,
         "scale": scale,
         "seed": seed,
     }
@@ -463,7 +484,11 @@ def _executed_copy(output: Path):
 def _stale_reasons(nb, provenance: Mapping[str, Any]) -> list[str]:
     """What differs between an executed copy and ``provenance`` (empty: fresh)."""
     meta = nb.metadata.get("dbcode", {})
-    names = {"source_sha256": "source", "code_sha256": "dbcode code"}
+    names = {
+        "source_sha256": "source",
+        "code_sha256": "dbcode code",
+        "records_sha256": "committed records",
+    }
     return [names.get(k, k) for k, v in provenance.items() if meta.get(k) != v]
 
 
@@ -626,6 +651,7 @@ def build(
     all_chapters = collect_chapters(root)
     selected = select_chapters(all_chapters, chapters)
     fingerprint = code_fingerprint()
+    records = records_fingerprint(root)
     baseline = committed_manifest(root)
     if baseline is None:  # not a git checkout: compare against the manifest before the build
         baseline = _figures.load_manifest(_figures.manifest_path(figdir))
@@ -642,7 +668,7 @@ def build(
         nb = _executed_copy(stage / chapter.staged_relpath)
         if nb is None:
             continue
-        stale = _stale_reasons(nb, _provenance(chapter, scale, seed, fingerprint))
+        stale = _stale_reasons(nb, _provenance(chapter, scale, seed, fingerprint, records))
         if chapter in selected:
             if reuse and not stale:
                 kept[chapter.source] = (nb, "reused (executed copy is fresh)")
@@ -663,7 +689,9 @@ def build(
         if not chapter.notebook:
             report.runs.append(ChapterRun(chapter, out, "page"))
             continue
-        prov = _provenance(chapter, scale, seed, fingerprint)
+        prov = _provenance(chapter, scale, seed, fingerprint, records)
+        if chapter.source in kept and executed_names and _reads_manifest(chapter):
+            del kept[chapter.source]  # the chapters executed above rewrote the manifest
         if chapter.source in kept:
             nb, note = kept[chapter.source]
             nbformat.write(nb, out)

@@ -4,6 +4,7 @@ build of a toy book (papermill + jupyter-book) made in a temporary folder."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -330,6 +331,12 @@ def test_toy_book_end_to_end(tmp_path, monkeypatch):
     # A second build with reuse keeps the fresh executed copy; another seed does not.
     again = pipeline.build(root, scale="paper", seed=3, html=False, reuse=True)
     assert again.runs[-1].status == "reused"
+    # A committed record the chapters read changed: the executed copy is stale.
+    (root / "results" / "paper").mkdir(parents=True)
+    (root / "results" / "paper" / "toy.json").write_text("{}")
+    fresh = pipeline.build(root, scale="paper", seed=3, html=False, reuse=True)
+    assert fresh.runs[-1].status == "executed"
+    shutil.rmtree(root / "results")
     assert (
         pipeline.build(root, scale="ci", seed=0, html=False, reuse=True).runs[-1].status
         == "executed"
