@@ -26,6 +26,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 __all__ = [
+    "axpy_row_dot",
     "dot",
     "dot_reference",
     "exp",
@@ -221,6 +222,18 @@ def _is_contiguous_vector(t) -> bool:
     )
 
 
+def _lane_total(builder, acc):
+    """The sixteen partial sums of :func:`dot_reference` in four ``<4 x double>``
+    accumulators, combined in its fixed tree, in a new stack slot (to which the caller
+    adds the last ``n mod 4`` terms)."""
+    v = [builder.load(a) for a in acc]
+    t = builder.fadd(builder.fadd(v[0], v[1]), builder.fadd(v[2], v[3]))
+    lane = [builder.extract_element(t, ir.Constant(ir.IntType(32), k)) for k in range(4)]
+    return cgutils.alloca_once_value(
+        builder, builder.fadd(builder.fadd(lane[0], lane[1]), builder.fadd(lane[2], lane[3]))
+    )
+
+
 def _lanes_codegen(n_pairs, operands=None):
     """LLVM IR for ``n_pairs`` dot products ``a_p . b_p`` of C-contiguous float64 vectors
     of one length, each in the order of :func:`dot_reference`, with four ``<4 x double>``
@@ -275,13 +288,7 @@ def _lanes_codegen(n_pairs, operands=None):
         start = builder.sub(n, builder.srem(n, ir.Constant(intp, 4)))
         totals = []
         for p in range(n_pairs):
-            v = [builder.load(a) for a in acc[p]]
-            t = builder.fadd(builder.fadd(v[0], v[1]), builder.fadd(v[2], v[3]))
-            lane = [builder.extract_element(t, ir.Constant(ir.IntType(32), k)) for k in range(4)]
-            total = cgutils.alloca_once_value(
-                builder,
-                builder.fadd(builder.fadd(lane[0], lane[1]), builder.fadd(lane[2], lane[3])),
-            )
+            total = _lane_total(builder, acc[p])
             with cgutils.for_range(builder, builder.sub(n, start)) as loop:
                 index = builder.add(start, loop.index)
                 x = builder.load(builder.gep(data[2 * p], [index]))
@@ -414,6 +421,104 @@ def _row_dots4_overload(A, B, j0, j1, j2, j3):
             if (B.shape[1] if rows_of_B else B.shape[0]) != n:
                 raise ValueError("row_dots4: rows of A and B differ in length")
             return _row_dots4_lanes(A, B, j0, j1, j2, j3)
+
+        return impl
+    return None
+
+
+def _axpy_dot_codegen(context, builder, signature, args):
+    """LLVM IR of :func:`axpy_row_dot`: one pass over row ``j`` that updates ``A[j]`` four
+    entries at a time (``a + g v``: a multiplication, then an addition, as in plain
+    code) and adds the new entries times ``B[j]`` to the accumulators of
+    :func:`_lanes_codegen`, in the same order, so the product has the bits of
+    :func:`dot`."""
+    double = ir.DoubleType()
+    vec = ir.VectorType(double, 4)
+    intp = context.get_value_type(types.intp)
+    A = context.make_array(signature.args[0])(context, builder, args[0])
+    v = context.make_array(signature.args[1])(context, builder, args[1])
+    g = args[2]
+    B = context.make_array(signature.args[3])(context, builder, args[3])
+    j = args[4]
+    _, n = cgutils.unpack_tuple(builder, A.shape, 2)
+    row_a = builder.gep(A.data, [builder.mul(j, n)])
+    row_b = builder.gep(B.data, [builder.mul(j, n)])
+    g4 = cgutils.get_null_value(vec)
+    for k in range(4):
+        g4 = builder.insert_element(g4, g, ir.Constant(ir.IntType(32), k))
+    zero = ir.Constant(vec, [0.0] * 4)
+    acc = [cgutils.alloca_once_value(builder, zero) for _ in range(4)]
+
+    def pointer4(data, index):
+        return builder.bitcast(builder.gep(data, [index]), vec.as_pointer())
+
+    def update(q, index):
+        pa = pointer4(row_a, index)
+        a = builder.fadd(
+            builder.load(pa, align=8),
+            builder.fmul(g4, builder.load(pointer4(v.data, index), align=8)),
+        )
+        builder.store(a, pa, align=8)
+        product = builder.fmul(a, builder.load(pointer4(row_b, index), align=8))
+        builder.store(builder.fadd(builder.load(acc[q]), product), acc[q])
+
+    blocks = builder.sdiv(n, ir.Constant(intp, LANES))
+    with cgutils.for_range(builder, blocks) as loop:
+        base = builder.mul(loop.index, ir.Constant(intp, LANES))
+        for q in range(4):
+            update(q, builder.add(base, ir.Constant(intp, 4 * q)))
+    rest = builder.mul(blocks, ir.Constant(intp, LANES))
+    for q in range(3):
+        end = builder.add(rest, ir.Constant(intp, 4 * (q + 1)))
+        with builder.if_then(builder.icmp_signed("<=", end, n)):
+            update(q, builder.add(rest, ir.Constant(intp, 4 * q)))
+    start = builder.sub(n, builder.srem(n, ir.Constant(intp, 4)))
+    total = _lane_total(builder, acc)
+    with cgutils.for_range(builder, builder.sub(n, start)) as loop:
+        index = builder.add(start, loop.index)
+        pa = builder.gep(row_a, [index])
+        a = builder.fadd(
+            builder.load(pa), builder.fmul(g, builder.load(builder.gep(v.data, [index])))
+        )
+        builder.store(a, pa)
+        product = builder.fmul(a, builder.load(builder.gep(row_b, [index])))
+        builder.store(builder.fadd(builder.load(total), product), total)
+    return builder.load(total)
+
+
+@intrinsic
+def _axpy_row_dot_lanes(typingctx, A, v, g, B, j):
+    """See :func:`_axpy_dot_codegen`; shapes are not checked."""
+    if not (
+        _is_contiguous_matrix(A)
+        and _is_contiguous_vector(v)
+        and isinstance(g, types.Float)
+        and _is_contiguous_matrix(B)
+        and isinstance(j, types.Integer)
+    ):
+        return None
+    return types.float64(A, v, types.float64, B, types.intp), _axpy_dot_codegen
+
+
+def axpy_row_dot(A, v, g, B, j) -> float:
+    """``A[j] += g v`` (entry by entry ``A_ji + (g v_i)``), then ``dot(A[j], B[j])`` with the
+    bits of :func:`dot`; in compiled code in one pass over the row, where the update and
+    the product would be two. Callable from Python and from numba-compiled code."""
+    A[j] += g * np.asarray(v, dtype=float)
+    return dot(A[j], B[j])
+
+
+@overload(axpy_row_dot, inline="always", jit_options={"cache": True})
+def _axpy_row_dot_overload(A, v, g, B, j):
+    if _is_contiguous_matrix(A) and _is_contiguous_vector(v) and _is_contiguous_matrix(B):
+
+        def impl(A, v, g, B, j):
+            n = A.shape[1]
+            if v.shape[0] != n or B.shape[1] != n:
+                raise ValueError("axpy_row_dot: A[j], v and B[j] differ in length")
+            if not 0 <= j < A.shape[0] or j >= B.shape[0]:
+                raise IndexError("axpy_row_dot: row out of range")
+            return _axpy_row_dot_lanes(A, v, float(g), B, j)
 
         return impl
     return None

@@ -48,7 +48,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from dbcode.model.fpmath import LANES, dot, exp, exp_lower_bound, log, matvec, row_dot, row_dots4
+from dbcode.model.fpmath import (
+    LANES,
+    axpy_row_dot,
+    dot,
+    exp,
+    exp_lower_bound,
+    log,
+    matvec,
+    row_dot,
+    row_dots4,
+)
 from dbcode.model.prng import geometric, uniform
 
 SB, DB, DB_SLOW, DB_SIM = 0, 1, 2, 3
@@ -127,15 +137,17 @@ def _db_input_factor(xp, dx, Fz, b1, ba, b2, r_xp, r_dx, v):
 
 
 @njit(cache=True, inline="always")
-def _db_input_row(F, Fxp, Fdx, j, g, v, dxp, ddx):
-    """``F_j += g v`` and the cached ``F_j xp``, ``F_j dx`` with it."""
-    _axpy_row(F, j, g, v)
+def _db_input_row(F, Dt, Fxp, Fdx, j, g, v, dxp, ddx, c):
+    """``F_j += g v`` and the cached ``F_j xp``, ``F_j dx`` with it; ``c_j = W_jj / 4 =
+    -F_j . D_j / 4`` (``W = -F D``) from the new row in the same pass (``D_j`` must be
+    current)."""
+    c[j] = -axpy_row_dot(F, v, g, Dt, j) / 4.0
     Fxp[j] += g * dxp
     Fdx[j] += g * ddx
 
 
 @njit(cache=True, _nrt=False)
-def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work):
+def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work, c):
     """Apply the summed updates of a window (or of one step) with frozen weights.
 
     ``inputs = (xp, dx, gram)``, ``weights = (F, Dt, Wt, W3, Fbar)``, ``products = (Dz,
@@ -155,6 +167,8 @@ def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work)
     ``gram`` holds ``(xp.xp, xp.dx, dx.dx)``. The low-rank factors of the updates are
     left in ``work_r`` (``dD = work_r zB^T``), ``work_drive`` (SB: ``dW = -work_drive
     zA^T``) and ``work_v`` (DB: ``dF = eta_F zB work_v^T``) for :func:`_advance_base`.
+    Analytic DB with a learning ``F`` also leaves ``c_j = W_jj / 4`` of the moved rows in
+    ``c`` (computed with each row's update, the decoder updated first).
     """
     xp, dx, gram = inputs
     F, Dt, Wt, W3, Fbar = weights
@@ -217,7 +231,7 @@ def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work)
             dxp, ddx = _db_input_factor(xp, dx, Fz, b1, ba, b2, r_xp, r_dx, work_v)
             for j in range(n_z):
                 if zB[j] != 0.0:
-                    _db_input_row(F, Fxp, Fdx, j, eta_F * zB[j], work_v, dxp, ddx)
+                    _db_input_row(F, Dt, Fxp, Fdx, j, eta_F * zB[j], work_v, dxp, ddx, c)
     else:
         # Eq 7/8: u_ji = F_ji x_i + (W3 z(t-1))_ji, dW3_jik = -eta_W u_ji z_k(t-1)
         inh = work_zx
@@ -315,7 +329,8 @@ def _advance_base(variant, z0, lw, spike, weights, rates, base, c, work, trace_f
         g = rates[R_F] * zz
         for i in range(n_x):
             Fz0[i] = lw * (Fz0[i] + (g * work_v[i] if g != 0.0 else 0.0))
-        _diagonal_db(F, Dt, active, n_active, c)
+        if rates[R_F] == 0.0:  # else the flush left the moved rows' c (_db_input_row)
+            _diagonal_db(F, Dt, active, n_active, c)
     elif rates[R_W] != 0.0:
         for j in range(n_z):
             Wz0[j] = lw * (Wz0[j] - work_drive[j] * zz)
@@ -839,7 +854,7 @@ def run_presentations(
                 sums[S_A1] += w
                 sums[S_AA] += a * w
                 sums[S_A2] += w * w
-                _flush(variant, z0, z0, sums, inputs, weights, rates, floor, base, work)
+                _flush(variant, z0, z0, sums, inputs, weights, rates, floor, base, work, c)
                 _advance_base(
                     variant, z0, lam * w, spike, weights, rates, base, c, work, trace_floor
                 )
@@ -854,7 +869,7 @@ def run_presentations(
                 loss_sum += (pp + 2.0 * a * pd + a * a * dd - 2.0 * (qp + a * qd) + rr) * inv_2nx
             elif any_spike or (exact and (learning or trace_floor > 0.0)):
                 if sums[S_N] > 0.0:
-                    _flush(variant, z0, z0, sums, inputs, weights, rates, floor, base, work)
+                    _flush(variant, z0, z0, sums, inputs, weights, rates, floor, base, work, c)
                     sums[:] = 0.0
                 n_cut = 0
                 for j in range(n_z):
@@ -891,7 +906,7 @@ def run_presentations(
                         _somatic_drive(Wt, zA, WzA, lanes)
                     if variant == DB:
                         _decode(F, zB, Fz)
-                    _flush(variant, zA, zB, one, inputs, weights, rates, floor, step, work)
+                    _flush(variant, zA, zB, one, inputs, weights, rates, floor, step, work, c)
                 for j in range(n_z):
                     z0[j] = zB[j]
                 w = 1.0
@@ -958,7 +973,7 @@ def run_presentations(
                 sigma += eta_sigma * (sigma2_final - sigma * sigma) / sigma
             t += 1
         if sums[S_N] > 0.0 or sums[S_B1] > 0.0:
-            _flush(variant, z0, z0, sums, inputs, weights, rates, floor, base, work)
+            _flush(variant, z0, z0, sums, inputs, weights, rates, floor, base, work, c)
             sums[:] = 0.0
         for j in range(n_z):
             zj = w * z0[j]

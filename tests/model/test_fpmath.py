@@ -114,6 +114,41 @@ def test_row_products_have_the_bits_of_dot():
             assert list(out) == [fpmath.dot_reference(A[j], v) for j in range(m)]
 
 
+def test_the_fused_row_update_has_the_bits_of_update_then_dot():
+    """``axpy_row_dot`` updates a row and takes its product with another matrix's row in
+    one pass; row and product must equal ``A[j] += g v`` then :func:`fpmath.dot_reference`
+    bit for bit, for every length (whole blocks of 16, groups of 4, a tail of 1-3)."""
+    rng = np.random.default_rng(5)
+
+    @njit
+    def inside(A, v, g, B, j):
+        return fpmath.axpy_row_dot(A, v, g, B, j)
+
+    for n in (1, 3, 4, 5, 15, 16, 17, 33, 64, 70, 131):
+        A = rng.normal(size=(5, n)) * 10.0 ** rng.integers(-5, 5, size=(5, n))
+        B, v, g = rng.normal(size=(5, n)), rng.normal(size=n), rng.normal() * 1e-3
+        for j in (0, 4):
+            expected = A.copy()
+            expected[j] = expected[j] + g * v
+            got = inside(A, v, g, B, j)
+            assert np.array_equal(A, expected)  # only row j moved, by A_ji + (g v_i)
+            assert got == fpmath.dot_reference(expected[j], B[j])
+        A_python = A.copy()
+        assert fpmath.axpy_row_dot(A_python, v, g, B, 2) == inside(A, v, g, B, 2)
+        assert np.array_equal(A_python, A)
+
+
+def test_the_fused_row_update_refuses_bad_shapes():
+    @njit
+    def inside(A, v, B, j):
+        return fpmath.axpy_row_dot(A, v, 1.0, B, j)
+
+    with pytest.raises(ValueError, match="differ in length"):
+        inside(np.ones((2, 5)), np.ones(4), np.ones((2, 5)), 0)
+    with pytest.raises(IndexError, match="out of range"):
+        inside(np.ones((2, 5)), np.ones(5), np.ones((2, 5)), 2)
+
+
 def test_row_products_refuse_rows_of_another_length():
     @njit
     def inside(A, v):
