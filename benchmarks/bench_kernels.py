@@ -3,7 +3,7 @@
 Both run in the same process on the same network, with learning on (CI-scale rates),
 so the ratio is what the kernel buys. Usage::
 
-    python benchmarks/bench_kernels.py [--json results.json] [--network bars] [--repeat 3]
+    python benchmarks/bench_kernels.py [--json results.json] [--network bars] [--variant db] [--repeat 3]
 
 Networks: the bars network (N_z = 16, N_x = 64, dt = 1 ms, 15 Hz per neuron) and the
 natural-image network (N_z = 200, N_x = 128, dt = 0.1 ms, 5 Hz per neuron: the paper's
@@ -83,12 +83,13 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer steps (smoke run)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds (best of them counts)")
     parser.add_argument("--network", choices=sorted(NETWORKS), help="only this network")
+    parser.add_argument("--variant", choices=VARIANTS, action="append", help="only these rules")
     args = parser.parse_args(argv)
     results = []
     for name, (experiment, n_z, n_kernel, n_numpy) in NETWORKS.items():
         if args.network not in (None, name):
             continue
-        for variant in VARIANTS:
+        for variant in args.variant or VARIANTS:
             kernel_pres = n_kernel // (20 if args.quick else 1)
             if variant in ("db-slow", "db-simultaneous") and name == "scenes":
                 kernel_pres = max(2, kernel_pres // 20)  # N_z x N_x x N_z dendritic weights
