@@ -27,6 +27,7 @@ from numba.extending import intrinsic, overload
 
 __all__ = [
     "axpy_row_dot",
+    "axpy_rows_dot",
     "dot",
     "dot_reference",
     "exp",
@@ -426,64 +427,89 @@ def _row_dots4_overload(A, B, j0, j1, j2, j3):
     return None
 
 
-def _axpy_dot_codegen(context, builder, signature, args):
-    """LLVM IR of :func:`axpy_row_dot`: one pass over row ``j`` that updates ``A[j]`` four
-    entries at a time (``a + g v``: a multiplication, then an addition, as in plain
-    code) and adds the new entries times ``B[j]`` to the accumulators of
-    :func:`_lanes_codegen`, in the same order, so the product has the bits of
-    :func:`dot`."""
-    double = ir.DoubleType()
-    vec = ir.VectorType(double, 4)
-    intp = context.get_value_type(types.intp)
-    A = context.make_array(signature.args[0])(context, builder, args[0])
-    v = context.make_array(signature.args[1])(context, builder, args[1])
-    g = args[2]
-    B = context.make_array(signature.args[3])(context, builder, args[3])
-    j = args[4]
-    _, n = cgutils.unpack_tuple(builder, A.shape, 2)
-    row_a = builder.gep(A.data, [builder.mul(j, n)])
-    row_b = builder.gep(B.data, [builder.mul(j, n)])
-    g4 = cgutils.get_null_value(vec)
-    for k in range(4):
-        g4 = builder.insert_element(g4, g, ir.Constant(ir.IntType(32), k))
-    zero = ir.Constant(vec, [0.0] * 4)
-    acc = [cgutils.alloca_once_value(builder, zero) for _ in range(4)]
+def _axpy_dot_codegen(update_b):
+    """LLVM IR of :func:`axpy_row_dot` (``update_b`` false) or :func:`axpy_rows_dot`: one
+    pass over row ``j`` that updates ``B[j]`` (``b + h r``) and ``A[j]`` (``a + g v``)
+    four entries at a time (a multiplication, then an addition, as in plain code) and
+    adds the new entries' products to the accumulators of :func:`_lanes_codegen`, in the
+    same order, so that the product has the bits of :func:`dot`."""
 
-    def pointer4(data, index):
-        return builder.bitcast(builder.gep(data, [index]), vec.as_pointer())
-
-    def update(q, index):
-        pa = pointer4(row_a, index)
-        a = builder.fadd(
-            builder.load(pa, align=8),
-            builder.fmul(g4, builder.load(pointer4(v.data, index), align=8)),
+    def codegen(context, builder, signature, args):
+        double = ir.DoubleType()
+        vec = ir.VectorType(double, 4)
+        i32 = ir.IntType(32)
+        intp = context.get_value_type(types.intp)
+        A = context.make_array(signature.args[0])(context, builder, args[0])
+        v = context.make_array(signature.args[1])(context, builder, args[1])
+        B = context.make_array(signature.args[3])(context, builder, args[3])
+        g, j = args[2], args[-1]
+        r, h = (
+            (context.make_array(signature.args[4])(context, builder, args[4]), args[5])
+            if (update_b)
+            else (None, None)
         )
-        builder.store(a, pa, align=8)
-        product = builder.fmul(a, builder.load(pointer4(row_b, index), align=8))
-        builder.store(builder.fadd(builder.load(acc[q]), product), acc[q])
+        _, n = cgutils.unpack_tuple(builder, A.shape, 2)
+        row_a = builder.gep(A.data, [builder.mul(j, n)])
+        row_b = builder.gep(B.data, [builder.mul(j, n)])
 
-    blocks = builder.sdiv(n, ir.Constant(intp, LANES))
-    with cgutils.for_range(builder, blocks) as loop:
-        base = builder.mul(loop.index, ir.Constant(intp, LANES))
-        for q in range(4):
-            update(q, builder.add(base, ir.Constant(intp, 4 * q)))
-    rest = builder.mul(blocks, ir.Constant(intp, LANES))
-    for q in range(3):
-        end = builder.add(rest, ir.Constant(intp, 4 * (q + 1)))
-        with builder.if_then(builder.icmp_signed("<=", end, n)):
-            update(q, builder.add(rest, ir.Constant(intp, 4 * q)))
-    start = builder.sub(n, builder.srem(n, ir.Constant(intp, 4)))
-    total = _lane_total(builder, acc)
-    with cgutils.for_range(builder, builder.sub(n, start)) as loop:
-        index = builder.add(start, loop.index)
-        pa = builder.gep(row_a, [index])
-        a = builder.fadd(
-            builder.load(pa), builder.fmul(g, builder.load(builder.gep(v.data, [index])))
-        )
-        builder.store(a, pa)
-        product = builder.fmul(a, builder.load(builder.gep(row_b, [index])))
-        builder.store(builder.fadd(builder.load(total), product), total)
-    return builder.load(total)
+        def splat(x):
+            out = cgutils.get_null_value(vec)
+            for k in range(4):
+                out = builder.insert_element(out, x, ir.Constant(i32, k))
+            return out
+
+        g4, h4 = splat(g), (splat(h) if update_b else None)
+        zero = ir.Constant(vec, [0.0] * 4)
+        acc = [cgutils.alloca_once_value(builder, zero) for _ in range(4)]
+
+        def axpy(row, factor, data, index, width):
+            """``row[index:index+width] += factor data[index:...]``, the new values."""
+            if width == 4:
+                pointer = builder.bitcast(builder.gep(row, [index]), vec.as_pointer())
+                other = builder.bitcast(builder.gep(data, [index]), vec.as_pointer())
+                old, x = builder.load(pointer, align=8), builder.load(other, align=8)
+            else:
+                pointer, other = builder.gep(row, [index]), builder.gep(data, [index])
+                old, x = builder.load(pointer), builder.load(other)
+            new = builder.fadd(old, builder.fmul(factor, x))
+            builder.store(new, pointer, **({"align": 8} if width == 4 else {}))
+            return new
+
+        def update(q, index):
+            b = (
+                axpy(row_b, h4, r.data, index, 4)
+                if update_b
+                else builder.load(
+                    builder.bitcast(builder.gep(row_b, [index]), vec.as_pointer()), align=8
+                )
+            )
+            a = axpy(row_a, g4, v.data, index, 4)
+            builder.store(builder.fadd(builder.load(acc[q]), builder.fmul(a, b)), acc[q])
+
+        blocks = builder.sdiv(n, ir.Constant(intp, LANES))
+        with cgutils.for_range(builder, blocks) as loop:
+            base = builder.mul(loop.index, ir.Constant(intp, LANES))
+            for q in range(4):
+                update(q, builder.add(base, ir.Constant(intp, 4 * q)))
+        rest = builder.mul(blocks, ir.Constant(intp, LANES))
+        for q in range(3):
+            end = builder.add(rest, ir.Constant(intp, 4 * (q + 1)))
+            with builder.if_then(builder.icmp_signed("<=", end, n)):
+                update(q, builder.add(rest, ir.Constant(intp, 4 * q)))
+        start = builder.sub(n, builder.srem(n, ir.Constant(intp, 4)))
+        total = _lane_total(builder, acc)
+        with cgutils.for_range(builder, builder.sub(n, start)) as loop:
+            index = builder.add(start, loop.index)
+            b = (
+                axpy(row_b, h, r.data, index, 1)
+                if update_b
+                else builder.load(builder.gep(row_b, [index]))
+            )
+            a = axpy(row_a, g, v.data, index, 1)
+            builder.store(builder.fadd(builder.load(total), builder.fmul(a, b)), total)
+        return builder.load(total)
+
+    return codegen
 
 
 @intrinsic
@@ -497,7 +523,34 @@ def _axpy_row_dot_lanes(typingctx, A, v, g, B, j):
         and isinstance(j, types.Integer)
     ):
         return None
-    return types.float64(A, v, types.float64, B, types.intp), _axpy_dot_codegen
+    return types.float64(A, v, types.float64, B, types.intp), _axpy_dot_codegen(False)
+
+
+@intrinsic
+def _axpy_rows_dot_lanes(typingctx, A, v, g, B, r, h, j):
+    """See :func:`_axpy_dot_codegen`; shapes are not checked."""
+    if not (
+        _is_contiguous_matrix(A)
+        and _is_contiguous_vector(v)
+        and isinstance(g, types.Float)
+        and _is_contiguous_matrix(B)
+        and _is_contiguous_vector(r)
+        and isinstance(h, types.Float)
+        and isinstance(j, types.Integer)
+    ):
+        return None
+    sig = types.float64(A, v, types.float64, B, r, types.float64, types.intp)
+    return sig, _axpy_dot_codegen(True)
+
+
+@njit(cache=True, inline="always")
+def _check_rows(A, v, B, j):
+    """Refuse rows of other lengths or out of range (the intrinsics check nothing)."""
+    n = A.shape[1]
+    if v.shape[0] != n or B.shape[1] != n:
+        raise ValueError("axpy_row(s)_dot: the rows and vectors differ in length")
+    if not 0 <= j < A.shape[0] or j >= B.shape[0]:
+        raise IndexError("axpy_row(s)_dot: row out of range")
 
 
 def axpy_row_dot(A, v, g, B, j) -> float:
@@ -508,17 +561,38 @@ def axpy_row_dot(A, v, g, B, j) -> float:
     return dot(A[j], B[j])
 
 
+def axpy_rows_dot(A, v, g, B, r, h, j) -> float:
+    """``B[j] += h r`` and ``A[j] += g v``, then ``dot(A[j], B[j])`` with the bits of
+    :func:`dot`, in compiled code in one pass (see :func:`axpy_row_dot`)."""
+    B[j] += h * np.asarray(r, dtype=float)
+    return axpy_row_dot(A, v, g, B, j)
+
+
 @overload(axpy_row_dot, inline="always", jit_options={"cache": True})
 def _axpy_row_dot_overload(A, v, g, B, j):
     if _is_contiguous_matrix(A) and _is_contiguous_vector(v) and _is_contiguous_matrix(B):
 
         def impl(A, v, g, B, j):
-            n = A.shape[1]
-            if v.shape[0] != n or B.shape[1] != n:
-                raise ValueError("axpy_row_dot: A[j], v and B[j] differ in length")
-            if not 0 <= j < A.shape[0] or j >= B.shape[0]:
-                raise IndexError("axpy_row_dot: row out of range")
+            _check_rows(A, v, B, j)
             return _axpy_row_dot_lanes(A, v, float(g), B, j)
+
+        return impl
+    return None
+
+
+@overload(axpy_rows_dot, inline="always", jit_options={"cache": True})
+def _axpy_rows_dot_overload(A, v, g, B, r, h, j):
+    if (
+        _is_contiguous_matrix(A)
+        and _is_contiguous_vector(v)
+        and _is_contiguous_matrix(B)
+        and _is_contiguous_vector(r)
+    ):
+
+        def impl(A, v, g, B, r, h, j):
+            _check_rows(A, v, B, j)
+            _check_rows(B, r, A, j)
+            return _axpy_rows_dot_lanes(A, v, float(g), B, r, float(h), j)
 
         return impl
     return None

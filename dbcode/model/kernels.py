@@ -51,6 +51,7 @@ from numba import njit
 from dbcode.model.fpmath import (
     LANES,
     axpy_row_dot,
+    axpy_rows_dot,
     dot,
     exp,
     exp_lower_bound,
@@ -137,11 +138,14 @@ def _db_input_factor(xp, dx, Fz, b1, ba, b2, r_xp, r_dx, v):
 
 
 @njit(cache=True, inline="always")
-def _db_input_row(F, Dt, Fxp, Fdx, j, g, v, dxp, ddx, c):
-    """``F_j += g v`` and the cached ``F_j xp``, ``F_j dx`` with it; ``c_j = W_jj / 4 =
-    -F_j . D_j / 4`` (``W = -F D``) from the new row in the same pass (``D_j`` must be
-    current)."""
-    c[j] = -axpy_row_dot(F, v, g, Dt, j) / 4.0
+def _db_input_row(F, Dt, Fxp, Fdx, j, g, v, dxp, ddx, c, r, h):
+    """``D_j += h r`` (the decoder's update, Eq 10; none when ``h`` is zero), ``F_j +=
+    g v`` and the cached ``F_j xp``, ``F_j dx`` with it; ``c_j = W_jj / 4 = -F_j . D_j /
+    4`` (``W = -F D``) from the new rows, all in one pass."""
+    if h == 0.0:
+        c[j] = -axpy_row_dot(F, v, g, Dt, j) / 4.0
+    else:
+        c[j] = -axpy_rows_dot(F, v, g, Dt, r, h, j) / 4.0
     Fxp[j] += g * dxp
     Fdx[j] += g * ddx
 
@@ -192,7 +196,8 @@ def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work,
 
     # Eq 10: dD = eta_D (x - D z) z^T summed over the window (on the transpose Dt)
     r = _decoder_factor(xp, dx, Dz, eta_D, b1, ba, b2, work_r)
-    if eta_D != 0.0:
+    # (analytic DB with a learning F moves each row of Dt in the pass over its row of F)
+    if eta_D != 0.0 and not (variant == DB and eta_F != 0.0):
         for k in range(n_z):
             if zB[k] != 0.0:
                 _axpy_row(Dt, k, zB[k], r)
@@ -231,7 +236,8 @@ def _flush(variant, zA, zB, sums, inputs, weights, rates, floor, products, work,
             dxp, ddx = _db_input_factor(xp, dx, Fz, b1, ba, b2, r_xp, r_dx, work_v)
             for j in range(n_z):
                 if zB[j] != 0.0:
-                    _db_input_row(F, Dt, Fxp, Fdx, j, eta_F * zB[j], work_v, dxp, ddx, c)
+                    h = zB[j] if eta_D != 0.0 else 0.0
+                    _db_input_row(F, Dt, Fxp, Fdx, j, eta_F * zB[j], work_v, dxp, ddx, c, r, h)
     else:
         # Eq 7/8: u_ji = F_ji x_i + (W3 z(t-1))_ji, dW3_jik = -eta_W u_ji z_k(t-1)
         inh = work_zx

@@ -138,6 +138,34 @@ def test_the_fused_row_update_has_the_bits_of_update_then_dot():
         assert np.array_equal(A_python, A)
 
 
+def test_the_fused_update_of_two_rows_has_the_bits_of_update_then_dot():
+    """``axpy_rows_dot`` moves ``B[j]`` and ``A[j]``, then takes their product, in one pass;
+    rows and product must equal the updates one after the other and
+    :func:`fpmath.dot_reference`, bit for bit."""
+    rng = np.random.default_rng(6)
+
+    @njit
+    def inside(A, v, g, B, r, h, j):
+        return fpmath.axpy_rows_dot(A, v, g, B, r, h, j)
+
+    for n in (1, 3, 4, 5, 15, 16, 17, 33, 64, 70, 131):
+        A, B = rng.normal(size=(2, 5, n)) * 10.0 ** rng.integers(-5, 5, size=(2, 5, n))
+        v, r = rng.normal(size=(2, n))
+        g, h = rng.normal(size=2) * 1e-3
+        for j in (0, 4):
+            expected_A, expected_B = A.copy(), B.copy()
+            expected_B[j] = expected_B[j] + h * r
+            expected_A[j] = expected_A[j] + g * v
+            got = inside(A, v, g, B, r, h, j)
+            assert np.array_equal(A, expected_A) and np.array_equal(B, expected_B)
+            assert got == fpmath.dot_reference(expected_A[j], expected_B[j])
+        A_python, B_python = A.copy(), B.copy()
+        assert fpmath.axpy_rows_dot(A_python, v, g, B_python, r, h, 1) == inside(
+            A, v, g, B, r, h, 1
+        )
+        assert np.array_equal(A_python, A) and np.array_equal(B_python, B)
+
+
 def test_the_fused_row_update_refuses_bad_shapes():
     @njit
     def inside(A, v, B, j):
