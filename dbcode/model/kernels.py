@@ -312,8 +312,9 @@ def _advance_base(variant, z0, lw, spike, weights, rates, base, c, work, trace_f
     (SB). Traces that fall below ``trace_floor`` are cut to zero and their remainders
     taken out of the products. The diagonal of ``W`` moved only where the flush moved
     rows (DB: ``F_j``, ``D_j``; SB: column ``j`` of ``W``), the rows of the window's
-    non-zero traces. Analytic DB's inhibition ``W' z0' = -F' D' z0'`` still needs one
-    pass over ``F``.
+    non-zero traces; analytic DB's flush took it in the pass that moved the rows, unless
+    ``F`` does not learn. Analytic DB's inhibition ``W' z0' = -F' D' z0'`` still needs
+    one pass over ``F``.
 
     The matrices are read row by row in separate passes: updating row ``j`` of ``F``
     and of ``D`` in turn would make loads wait on stores to the other matrix at the same
