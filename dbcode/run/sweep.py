@@ -69,22 +69,18 @@ class SchedulerUnreachable(ConnectionError):
 
 def client_for(scheduler=None, workers: int | None = None):
     """A Dask client: a new ``LocalCluster``, a scheduler address, or a cluster object."""
-    from dask.distributed import Client, LocalCluster
+    import dask
+    from dask.distributed import Client
 
     if scheduler is None:
         if workers is not None and workers < 1:
             raise ParameterError(f"workers must be at least 1, got {workers}")
-        cluster = LocalCluster(
-            n_workers=workers or default_workers(),
-            threads_per_worker=1,
-            processes=True,
-            # dashboard on any free port: never clashes. Worker logs are silenced up to
-            # CRITICAL: on shutdown a worker's heartbeat can race the closing scheduler and
-            # log a harmless ERROR into the calling cell; a failed job still raises in
-            # the client through its future.
-            dashboard_address=":0",
-            silence_logs=logging.CRITICAL,
-        )
+        # one job per single-threaded worker at a time: Dask's default saturation (1.1)
+        # hands each worker a second job to hold, so an expensive job can wait behind
+        # another on a busy worker while a free worker runs cheaper ones: the jobs would
+        # not start in the order given (the most expensive first)
+        with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+            cluster = _local_cluster(workers)
         return Client(cluster), cluster
     try:
         return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S), None
@@ -94,6 +90,22 @@ def client_for(scheduler=None, workers: int | None = None):
             f"({type(err).__name__}). Start one there (dask scheduler; dask worker "
             f"{scheduler}), or leave out the scheduler to use the cores of this machine."
         ) from None
+
+
+def _local_cluster(workers):
+    from dask.distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=workers or default_workers(),
+        threads_per_worker=1,
+        processes=True,
+        # dashboard on any free port: never clashes. Worker logs are silenced up to
+        # CRITICAL: on shutdown a worker's heartbeat can race the closing scheduler and
+        # log a harmless ERROR into the calling cell; a failed job still raises in
+        # the client through its future.
+        dashboard_address=":0",
+        silence_logs=logging.CRITICAL,
+    )
 
 
 def run(

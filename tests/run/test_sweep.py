@@ -245,3 +245,17 @@ def test_committed_records_summarise_each_sweep(monkeypatch):
     assert record["runtime_mean_s"] == 45.0
     assert (record["runtime_min_s"], record["runtime_max_s"]) == (30.0, 60.0)
     assert record["code_versions"] == ["a", "b"]
+
+
+def test_a_local_worker_is_given_one_job_at_a_time():
+    """Dask's default lets a single-threaded worker hold a second job, which then waits
+    behind the first while another worker is free; the local cluster must not."""
+    client, cluster = sweep.client_for(workers=1)
+    try:
+        saturation = client.run_on_scheduler(
+            lambda dask_scheduler: dask_scheduler.WORKER_SATURATION
+        )
+    finally:
+        client.close()
+        cluster.close()
+    assert saturation == 1.0
