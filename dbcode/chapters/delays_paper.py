@@ -139,6 +139,10 @@ def paper_scan_numbers(scan: Mapping, beta: float) -> dict:
     return out
 
 
+LATE_RISE = 1.2
+"""A network whose last test loss exceeds its lowest by this factor rose late."""
+
+
 def _delays_text(delays) -> str:
     delays = [f"{d:g}" for d in delays]
     if len(delays) < 3:
@@ -186,6 +190,22 @@ def scan_findings(scan: Mapping, beta: float) -> str:
             )
         elif finite:
             parts.append(f"DB has run at {finite[0][0]:g} ms only (loss {finite[0][1]:.4f}).")
+        v = scan[(beta, "db")]
+        risen = [
+            (dt, low, last)
+            for dt, ran, low, last in zip(scan["delays"], v["ran"], v["lowest"], v["loss"])
+            if ran and math.isfinite(last) and last > LATE_RISE * low
+        ]
+        if risen:
+            parts.append(
+                "DB's loss rose late in training at "
+                + _delays_text(dt for dt, _, _ in risen)
+                + " ms ("
+                + "; ".join(f"lowest {low:.4f}, last {last:.4f}" for _, low, last in risen)
+                + "): the late instability of DB at the paper's scale that the "
+                "natural-images chapter describes, which the paper's analysis (lowest loss "
+                "per network) would not show."
+            )
         collapsed_db = [dt for dt, loss in db if collapsed(loss, baseline)]
         if collapsed_db:
             parts.append(

@@ -160,6 +160,11 @@ def test_the_paper_record_is_shaped_like_the_ci_scan_and_marks_what_has_not_run(
     text = dp.scan_findings(scan, beta)
     assert "from 0.5 ms on" in text and "diverged at 1 ms" in text and "not run yet" in text
     assert "+26 %" in text  # DB 0.019 -> 0.024
+    assert "rose late" not in text  # every toy network's last loss is 1.11 x its lowest
+    scan[(beta, "db")]["lowest"][0] = 0.019 / 1.5
+    assert "rose late in training at 0.1 ms (lowest 0.0127, last 0.0190)" in dp.scan_findings(
+        scan, beta
+    )
     note = dp.not_run_note(scan)
     assert "5 of 63" in note and "fig6a --scale paper" in note
     assert f"{58 * np.mean([600, 900, 300, 120, 200]) / 3600:.0f} h" in note
