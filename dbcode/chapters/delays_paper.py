@@ -111,14 +111,18 @@ def onset_of_collapse(scan: Mapping, beta: float, condition: str) -> float | Non
 
 def paper_scan_numbers(scan: Mapping, beta: float) -> dict:
     """Key numbers of the paper-scale scan at ``beta`` for the manifest: every finished
-    network's loss and similarity, and what the claims test, where it can be computed."""
+    network's last and lowest test loss and similarity, and what the claims test, where
+    it can be computed."""
     out = {"beta": beta, "baseline": scan["baseline"], "done": scan["done"]}
     out["total"] = scan["total"]
     for c in CONDITIONS:
         v = scan[(beta, c)]
-        for dt, ran, loss, sim in zip(scan["delays"], v["ran"], v["loss"], v["similarity"]):
+        for dt, ran, loss, low, sim in zip(
+            scan["delays"], v["ran"], v["loss"], v["lowest"], v["similarity"]
+        ):
             if ran:
                 out[f"loss_{c}_dt{dt:g}"] = loss
+                out[f"lowest_{c}_dt{dt:g}"] = low
                 out[f"similarity_{c}_dt{dt:g}"] = sim
         out[f"n_run_{c}"] = sum(v["ran"])
         out[f"n_diverged_{c}"] = sum(v["diverged"])

@@ -10,7 +10,9 @@ C8 (Fig 6B-D): on MNIST with a long delay SB's spikes are more synchronous than 
 (coincidence fraction and population Fano factor) and its weights are more similar.
 
 The same claims are checked on the committed paper-scale records (the chapter's
-``fig6a_paper`` and ``fig6bd_paper`` numbers), as far as the scan has run.
+``fig6a_paper`` and ``fig6bd_paper`` numbers), as far as the scan has run; at the
+shortest delay by each network's lowest test loss, the measure of the paper's figure
+(DB's loss rises late in training at the paper's scale, which the last loss shows).
 """
 
 import math
@@ -27,6 +29,12 @@ def key_numbers(fig_id: str) -> dict:
 
 def loss(k: dict, condition: str, dt) -> float:
     return float(k[f"loss_{condition}_dt{float(dt):g}"])
+
+
+def lowest(k: dict, condition: str, dt) -> float:
+    """Lowest test loss during training, the measure of the paper's Fig 6A (the authors'
+    analysis reports each network's lowest test loss)."""
+    return float(k[f"lowest_{condition}_dt{float(dt):g}"])
 
 
 def test_c7_sb_matches_db_at_the_shortest_delay():
@@ -107,8 +115,12 @@ def test_c7_paper_scale_sb_matches_db_at_the_shortest_delay():
             f"the paper-scale scan has not reached its shortest delay "
             f"({k['grid_shortest_delay']:g} ms) with both SB and DB yet"
         )
-    sb, db = loss(k, "sb", k["shortest_delay"]), loss(k, "db", k["shortest_delay"])
-    assert abs(sb / db - 1) <= 0.15, f"SB {sb:.4f} vs DB {db:.4f}"
+    d = k["shortest_delay"]
+    sb, db = lowest(k, "sb", d), lowest(k, "db", d)
+    assert abs(sb / db - 1) <= 0.15, (
+        f"lowest test loss at {d:g} ms: SB {sb:.4f} vs DB {db:.4f} (last: SB "
+        f"{loss(k, 'sb', d):.4f}, DB {loss(k, 'db', d):.4f})"
+    )
 
 
 def test_c7_paper_scale_sb_collapses_and_db_does_not_at_the_longest_delay_run():
