@@ -293,6 +293,14 @@ def _without_committed(jobs: list, args: argparse.Namespace) -> list:
             f"{path.name}: not computed again (--recompute to compute them anyway)",
             flush=True,
         )
+    by_name = records.rows_without_parameters(path)
+    if committed and by_name:
+        print(
+            f"warning: {by_name} rows of {path.name} were written before records kept "
+            "each network's parameters and match a network by rule, N_z, seed and data "
+            "only: if the sweep's parameters changed since, pass --recompute",
+            flush=True,
+        )
     return [job for job in jobs if id(job) not in committed]
 
 

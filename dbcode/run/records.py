@@ -196,6 +196,14 @@ def committed_jobs(jobs: Sequence[Job], path) -> list[Job]:
     return [job for i, job in enumerate(jobs) if i in found]
 
 
+def rows_without_parameters(path) -> int:
+    """How many rows of the record at ``path`` lack the ``job_id`` that names their
+    parameters (rows written before it was kept): they match a job by variant, ``N_z``,
+    seed and data options only, so they cannot tell a changed parameter."""
+    rows, _, _ = _read_record(Path(path))
+    return sum("job_id" not in row for row in rows)
+
+
 def export_summary(
     jobs: Sequence[Job],
     store: ResultStore,

@@ -190,6 +190,34 @@ def test_an_export_keeps_the_committed_networks_the_store_lacks(store, tmp_path)
     assert json.loads(record.read_text())["networks"] == rows
 
 
+def test_a_sweep_warns_that_rows_without_parameters_match_by_name_only(
+    tmp_path, monkeypatch, capsys
+):
+    """Rows written before records kept each network's parameters (``job_id``) match a
+    job whatever its parameters now are: a sweep that skips them says so and how to
+    compute them again; rows with their parameters raise no warning."""
+    import argparse
+
+    from dbcode.book import cli
+
+    record = tmp_path / "fig4b.json"
+    jobs = bars_jobs("paper", n_seeds=1, c_values=[0.0])
+    rows = [{"variant": v, "n_z": 16, "seed": 0, "data": {"c": 0.0}} for v in ("sb", "db")]
+    monkeypatch.setattr(records, "summary_path", lambda name, scale="paper": record)
+    args = argparse.Namespace(name="fig4b", scale="paper", recompute=False)
+    for with_ids in (False, True):
+        if with_ids:
+            rows = [{**row, "job_id": records.job_identity(j)} for row, j in zip(rows, jobs)]
+        record.write_text(json.dumps({"total": 2, "done": 2, "networks": rows}))
+        assert cli._without_committed(jobs, args) == []
+        out = capsys.readouterr().out
+        assert "2 of 2 networks are in the committed record fig4b.json" in out
+        warned = "warning: 2 rows of fig4b.json were written before" in out
+        assert warned == (not with_ids) and ("pass --recompute" in out) == (not with_ids)
+    changed = bars_jobs("paper", n_seeds=1, c_values=[0.0], overrides={"trace_cutoff": 0.0})
+    assert cli._without_committed(changed, args) == changed
+
+
 def test_an_export_never_drops_networks_the_sweep_no_longer_has(store, tmp_path):
     record = tmp_path / "fig4b.json"
     jobs = bars_jobs("paper", n_seeds=1, c_values=[0.0])
