@@ -181,6 +181,7 @@ def scan_findings(scan: Mapping, beta: float) -> str:
         if diverged:
             text += f"; its weights diverged at {_delays_text(diverged)} ms"
         parts.append(text + ".")
+    parts += _shortest_delay_text(scan, beta)
     db = _ran(scan, beta, "db")
     if db:
         finite = [(dt, loss) for dt, loss in db if math.isfinite(loss)]
@@ -218,6 +219,24 @@ def scan_findings(scan: Mapping, beta: float) -> str:
     else:
         parts.append("DB: not run yet.")
     return " ".join(parts)
+
+
+def _shortest_delay_text(scan: Mapping, beta: float) -> list[str]:
+    """SB against DB at the grid's shortest delay, by the lowest test loss during
+    training (the paper's measure) and by the last, once both have run there."""
+    k = int(np.argmin(scan["delays"]))
+    sb, db = scan[(beta, "sb")], scan[(beta, "db")]
+    if not (sb["ran"][k] and db["ran"][k]):
+        return []
+    low, last = sb["lowest"][k] / db["lowest"][k], sb["loss"][k] / db["loss"][k]
+    if not (math.isfinite(low) and math.isfinite(last)):
+        return []
+    return [
+        f"At the shortest delay, {scan['delays'][k]:g} ms, SB's lowest test loss during "
+        f"training is {sb['lowest'][k]:.4f} against DB's {db['lowest'][k]:.4f} (SB / DB = "
+        f"{low:.2f}, the paper's measure); their last losses are {sb['loss'][k]:.4f} and "
+        f"{db['loss'][k]:.4f} (SB / DB = {last:.2f})."
+    ]
 
 
 def not_run_note(scan: Mapping, command: str = "python -m dbcode sweep fig6a --scale paper") -> str:

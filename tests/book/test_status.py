@@ -104,6 +104,21 @@ def test_field_classes_check_the_paper_pattern():
     assert st.verdict(st._fields(mirror)) == st.NOT
 
 
+def test_the_paper_scale_delay_scan_compares_sb_and_db_by_the_lowest_loss():
+    """Fig 6A at the paper's scale: at the grid's shortest delay SB and DB are compared
+    by each network's lowest test loss (the paper's measure), the last loss is named
+    beside it; the check fails when the lowest losses differ by more than 15 %."""
+    k = {"done": 4, "total": 63, "baseline": 0.04, "grid_shortest_delay": 0.1}
+    k.update(shortest_delay=0.1, longest_delay=5.0, db_growth=0.2)
+    k.update({"loss_sb_dt0.1": 0.019, "loss_db_dt0.1": 0.022, "loss_sb_dt5": 0.05})
+    k.update({"lowest_sb_dt0.1": 0.0185, "lowest_db_dt0.1": 0.0179})
+    first = st._fig6a_paper({"fig6a_paper": k})[0]
+    assert first.holds and "SB / DB = 1.03 by the lowest test loss" in first.text
+    assert "by the last loss 0.86" in first.text
+    worse = st._fig6a_paper({"fig6a_paper": {**k, "lowest_sb_dt0.1": 0.0215}})[0]
+    assert worse.holds is False
+
+
 def test_status_pages_are_written_for_the_intro_and_every_chapter(numbers, tmp_path):
     written = st.write_status_pages(load_manifest(), tmp_path)
     names = {p.name for p in written}

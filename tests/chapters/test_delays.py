@@ -161,6 +161,8 @@ def test_the_paper_record_is_shaped_like_the_ci_scan_and_marks_what_has_not_run(
     assert "from 0.5 ms on" in text and "diverged at 1 ms" in text and "not run yet" in text
     assert "+26 %" in text  # DB 0.019 -> 0.024
     assert "rose late" not in text  # every toy network's last loss is 1.11 x its lowest
+    assert "At the shortest delay, 0.1 ms, SB's lowest test loss" in text
+    assert "(SB / DB = 1.05, the paper's measure)" in text
     scan[(beta, "db")]["lowest"][0] = 0.019 / 1.5
     assert "rose late in training at 0.1 ms (lowest 0.0127, last 0.0190)" in dp.scan_findings(
         scan, beta
