@@ -270,7 +270,7 @@ PHASE_LEARNING = {
 _BARS = Params(
     variant="db", n_z=16, dt=1.0, rho=15.0, sigma2_final=0.1, eta_sigma=7e-8,
     eta_F=5e-5, eta_D=5e-5, eta_W=1e-4, eta_b=1e-2, n_presentations=1_000_000,
-    n_train=10_000, n_test=1_000, n_evals=20, n_test_eval=500,
+    n_train=10_000, n_test=1_000, n_evals=20, n_test_eval=500, trace_cutoff=5.0,
 )
 
 _MNIST = Params(
@@ -278,6 +278,7 @@ _MNIST = Params(
     eta_sigma=0.0, eta_F=1e-5, eta_D=5e-6, eta_W=3e-5, eta_b=7e-3, init="mnist",
     phases=(("decoder", 60_000), ("inhibition", 30_000), ("all", 120_000)),
     n_presentations=210_000, n_train=4_000, n_test=1_000, n_evals=21, n_test_eval=300,
+    trace_cutoff=5.0,
 )
 
 _SCENES = Params(
