@@ -4,12 +4,15 @@ Both run in the same process on the same network, with learning on (CI-scale rat
 so the ratio is what the kernel buys. Usage::
 
     python benchmarks/bench_kernels.py [--json results.json] [--network bars] [--variant db] [--repeat 3]
+                                       [--rho 0.05] [--trace-cutoff 0]
 
 Networks: the bars network (N_z = 16, N_x = 64, dt = 1 ms, 15 Hz per neuron) and the
 natural-image network (N_z = 200, N_x = 128, dt = 0.1 ms, 5 Hz per neuron: the paper's
 1000 Hz population rate). Everything runs on one core: the NumPy loop's matrix products
 use one OpenBLAS thread. The last line projects the time of one paper-scale bars network
-(10^6 presentations of 100 steps).
+(10^6 presentations of 100 steps). ``--rho`` sets the target rate (a rate so low that
+the network almost never spikes measures the work done in every step alone) and
+``--trace-cutoff`` the trace cut (0: none) of both sides.
 """
 
 from __future__ import annotations
@@ -40,11 +43,12 @@ NETWORKS = {
 }
 
 
-def _setup(experiment, n_z, variant, n_pres, engine="spike-to-spike", seed=0):
+def _setup(experiment, n_z, variant, n_pres, engine="spike-to-spike", seed=0, overrides=None):
     # natural images at the paper's population rate, rho = 1000 Hz / N_z (0.1 spikes
     # per step at N_z = 200), as every natural-image network of the book
     rate = {"rho": POPULATION_RATE / n_z} if experiment == "scenes" else {}
-    p = preset(experiment, "ci", variant=variant, n_z=n_z, engine=engine, **rate)
+    changes = {**rate, **(overrides or {})}
+    p = preset(experiment, "ci", variant=variant, n_z=n_z, engine=engine, **changes)
     data = load_dataset(
         "scenes" if experiment == "scenes" else "bars", n_train=500, n_test=10, seed=seed
     )
@@ -55,18 +59,27 @@ def _setup(experiment, n_z, variant, n_pres, engine="spike-to-spike", seed=0):
 
 
 def steps_per_second(
-    experiment, n_z, variant, n_pres, numpy_loop=False, engine="spike-to-spike", repeat=3
+    experiment,
+    n_z,
+    variant,
+    n_pres,
+    numpy_loop=False,
+    engine="spike-to-spike",
+    repeat=3,
+    overrides=None,
 ):
     """Steps per second of a learning run of ``n_pres`` presentations (random numbers
     included); the best of ``repeat`` runs, which is the least disturbed by other load."""
     return max(
-        _steps_per_second(experiment, n_z, variant, n_pres, numpy_loop, engine)
+        _steps_per_second(experiment, n_z, variant, n_pres, numpy_loop, engine, overrides or {})
         for _ in range(repeat)
     )
 
 
-def _steps_per_second(experiment, n_z, variant, n_pres, numpy_loop, engine):
-    p, state, images, order, rng = _setup(experiment, n_z, variant, n_pres, engine)
+def _steps_per_second(experiment, n_z, variant, n_pres, numpy_loop, engine, overrides):
+    p, state, images, order, rng = _setup(
+        experiment, n_z, variant, n_pres, engine, overrides=overrides
+    )
     rates = Rates.of(p)
     started = time.perf_counter()
     if numpy_loop:
@@ -84,7 +97,16 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3, help="rounds (best of them counts)")
     parser.add_argument("--network", choices=sorted(NETWORKS), help="only this network")
     parser.add_argument("--variant", choices=VARIANTS, action="append", help="only these rules")
+    parser.add_argument("--rho", type=float, help="target rate in Hz instead of the preset's")
+    parser.add_argument(
+        "--trace-cutoff", type=float, help="trace cut in tau instead of the preset's (0: none)"
+    )
     args = parser.parse_args(argv)
+    overrides = {
+        name: value
+        for name, value in (("rho", args.rho), ("trace_cutoff", args.trace_cutoff))
+        if value is not None
+    }
     results = []
     for name, (experiment, n_z, n_kernel, n_numpy) in NETWORKS.items():
         if args.network not in (None, name):
@@ -94,19 +116,30 @@ def main(argv=None):
             if variant in ("db-slow", "db-simultaneous") and name == "scenes":
                 kernel_pres = max(2, kernel_pres // 20)  # N_z x N_x x N_z dendritic weights
             for engine in ENGINES:
-                steps_per_second(experiment, n_z, variant, 2, engine=engine, repeat=1)  # compile
+                steps_per_second(  # compile
+                    experiment, n_z, variant, 2, engine=engine, repeat=1, overrides=overrides
+                )
             # rounds of the NumPy loop and each engine in turn, so that a change in the
             # machine's speed (other load, the host) touches both sides of a ratio alike
             slow, fast = 0.0, dict.fromkeys(ENGINES, 0.0)
             for _ in range(args.repeat):
                 slow = max(
-                    slow, steps_per_second(experiment, n_z, variant, n_numpy, True, repeat=1)
+                    slow,
+                    steps_per_second(
+                        experiment, n_z, variant, n_numpy, True, repeat=1, overrides=overrides
+                    ),
                 )
                 for engine in ENGINES:
                     fast[engine] = max(
                         fast[engine],
                         steps_per_second(
-                            experiment, n_z, variant, kernel_pres, engine=engine, repeat=1
+                            experiment,
+                            n_z,
+                            variant,
+                            kernel_pres,
+                            engine=engine,
+                            repeat=1,
+                            overrides=overrides,
                         ),
                     )
             for engine in ENGINES:
@@ -131,7 +164,7 @@ def main(argv=None):
         for r in results
         if r["network"] == "bars" and r["variant"] == "db" and r["engine"] == engine
     ]
-    if bars_db:
+    if bars_db and not overrides:  # the paper's network only
         paper_steps = 1_000_000 * 100
         print(
             f"paper-scale bars network (1e8 steps, db, {engine} engine): "
