@@ -5,8 +5,10 @@ for the CPU's widest vector instructions, and these sum and round in other order
 their baseline code. The simulations never use those paths (see
 :mod:`dbcode.model.fpmath`), but the analysis of their results (correlations, medians,
 projections) does. :func:`baseline_library_environment` tells the three libraries to
-take their baseline code, which every x86-64 CPU runs alike; the book is executed in it,
-so that every key number, not only every simulation, has the same bits everywhere.
+take their baseline code, which every x86-64 CPU runs alike, and OpenBLAS to compute on
+one thread (its threads split a product into blocks whose sums round differently, so
+the bits would depend on the number of cores); the book is executed in it, so that
+every key number, not only every simulation, has the same bits everywhere.
 :func:`emulated_cpu_environment` adds numba's generic target: a process that computes as
 a CPU without AVX, AVX2, FMA or AVX-512 would (used to test the kernels).
 
@@ -42,11 +44,14 @@ def baseline_library_variables() -> dict[str, str]:
     """The variables that make NumPy skip its dispatched loops
     (``NPY_DISABLE_CPU_FEATURES``), glibc take the SSE2 variants of its mathematical
     functions (``GLIBC_TUNABLES``) and OpenBLAS its Nehalem kernels
-    (``OPENBLAS_CORETYPE``)."""
+    (``OPENBLAS_CORETYPE``) on one thread (``OPENBLAS_NUM_THREADS``,
+    ``OMP_NUM_THREADS``)."""
     return {
         "NPY_DISABLE_CPU_FEATURES": " ".join(_numpy_dispatch_targets()),
         "GLIBC_TUNABLES": GLIBC_BASELINE,
         "OPENBLAS_CORETYPE": OPENBLAS_BASELINE,
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
     }
 
 

@@ -62,7 +62,10 @@ def clean_environment():
     return {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("NUMBA_CPU", "NPY_DISABLE", "GLIBC_TUNABLES", "OPENBLAS_CORETYPE"))
+        if not k.startswith(
+            ("NUMBA_CPU", "NPY_DISABLE", "GLIBC_TUNABLES", "OPENBLAS_CORETYPE", "OPENBLAS_NUM")
+        )
+        and k != "OMP_NUM_THREADS"
     }
 
 
@@ -115,3 +118,34 @@ def test_the_libraries_baseline_code_computes_as_the_emulated_cpu(
     script = PROBES + "json.dump({'probes': probes}, sys.stdout)"
     baseline = _run(baseline_library_environment(clean_environment), tmp_path, script)
     assert baseline["probes"] == other["probes"]
+
+
+def test_the_baseline_environment_gives_the_same_bits_on_any_number_of_cores(
+    clean_environment, tmp_path
+):
+    """OpenBLAS's threads split a product into blocks that round differently (with its
+    baseline kernels a mean pairwise cosine of 200 x 128 weights, as the delays chapter
+    computes, differs in the last bits between one and two threads); the book's
+    environment pins one thread, so a machine with more cores gives the same key
+    numbers."""
+    script = """
+import hashlib, sys
+import numpy as np
+from dbcode.analysis.features import mean_pairwise_cosine
+rng = np.random.default_rng(1)
+values = np.array([mean_pairwise_cosine(rng.normal(size=(200, 128))) for _ in range(20)])
+print(hashlib.sha256(values.tobytes()).hexdigest())
+"""
+
+    def digest(env):
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout.strip()
+
+    book = baseline_library_environment(clean_environment)
+    two = {**book, "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2"}
+    if (os.cpu_count() or 1) >= 2:  # OpenBLAS's baseline kernels on two threads round
+        assert digest(two) != digest(book)  # otherwise ...
+    assert digest(baseline_library_environment(two)) == digest(book)  # ... not in the book
