@@ -59,6 +59,19 @@ def _wait_for(condition, timeout=120):
     return False
 
 
+def _worker_processes(pid):
+    """Dask's worker processes under the runner; a process may exit while it is listed."""
+    workers = []
+    for process in psutil.Process(pid).children(recursive=True):
+        try:
+            command = " ".join(process.cmdline())
+        except psutil.NoSuchProcess:
+            continue
+        if "dask" in command or "spawn" in command:
+            workers.append(process)
+    return workers
+
+
 def _done(store, jobs):
     return sum(sweep.job_key(j) in store for j in jobs)
 
@@ -70,12 +83,8 @@ def test_sweep_survives_killed_worker_and_runner(tmp_path):
     store = ResultStore(store_dir)
     try:
         assert _wait_for(lambda: _done(store, jobs) >= 1), "no job finished"
-        workers = [
-            p
-            for p in psutil.Process(runner.pid).children(recursive=True)
-            if "dask" in " ".join(p.cmdline()) or "spawn" in " ".join(p.cmdline())
-        ]
-        assert workers, "no worker processes found"
+        assert _wait_for(lambda: _worker_processes(runner.pid)), "no worker processes found"
+        workers = _worker_processes(runner.pid)
         workers[-1].send_signal(signal.SIGKILL)
         assert _wait_for(lambda: _done(store, jobs) >= 3), "sweep stalled after a worker died"
         os.killpg(runner.pid, signal.SIGKILL)
