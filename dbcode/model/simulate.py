@@ -8,6 +8,7 @@ all plasticity off, and returns a :class:`RunResult` with everything a chapter p
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from dbcode.core.progress import progress_bar
 from dbcode.model import fpmath, kernels, prng
+from dbcode.model.checkpoints import load_checkpoint, run_identity, save_checkpoint
 from dbcode.model.params import ParameterError, Params
 from dbcode.model.rules import NetworkState, Rates, initial_state, trace_threshold
 
@@ -389,6 +391,7 @@ def train(
     n_record: int = 0,
     progress: bool | None = None,
     state: NetworkState | None = None,
+    checkpoint: str | os.PathLike | None = None,
 ) -> RunResult:
     """Learn online on ``train_images`` and evaluate on ``test_images``.
 
@@ -414,6 +417,12 @@ def train(
         Show a progress bar (``None``: only when interactive).
     state : NetworkState, optional
         Start from this state (copied) instead of the initial conditions.
+    checkpoint : path, optional
+        Write a snapshot of the run there after every test evaluation and, if it holds
+        one of this run (same parameters, seed, data and starting state), continue from
+        it: the result has the same bits as an uninterrupted run, and ``runtime_s``
+        counts the time of the earlier attempts up to the snapshot. The caller removes
+        the file when the result is safe (see :mod:`dbcode.model.checkpoints`).
     """
     params.validate()
     pool = training_pool(train_images)
@@ -469,22 +478,73 @@ def train(
         x_prev = test_images[-1]
         return seg
 
-    test_loss = [test(0).loss.mean()]
     best = {"loss": np.inf, "F": None, "at": None}
 
     def keep_if_best(loss: float, at: int) -> None:
         if np.isfinite(loss) and loss < best["loss"]:
             best.update(loss=loss, F=state.F.copy(), at=at)
 
-    keep_if_best(test_loss[0], 0)
     train_loss = np.full(total, np.nan)
     train_counts = np.zeros((total, params.n_z), dtype=np.int64)
-    done = 0
+    tail_start = total - max(1, total // 10)  # the rows train_rates_hz reads
+    identity = run_identity(
+        params, seed, n_x, len(pool), pool.inputs(orders[:1]), test_images,
+        *(getattr(state, name) for name in STATE_ARRAYS), state.sigma,
+    )  # fmt: skip
+    snapshot = None if checkpoint is None else load_checkpoint(checkpoint, identity)
+    if snapshot is None:
+        done, earlier_s = 0, 0.0
+        test_loss = [test(0).loss.mean()]
+        keep_if_best(test_loss[0], 0)
+    else:
+        done, earlier_s = int(snapshot["done"]), float(snapshot["runtime_s"])
+        for name in STATE_ARRAYS:
+            setattr(state, name, snapshot[name].copy())
+        state.sigma = float(snapshot["sigma"])
+        noise[:] = snapshot["noise"]
+        x_prev = snapshot["x_prev"].copy()
+        test_loss = [float(v) for v in snapshot["test_loss"]]
+        if snapshot["best_at"].size:
+            best.update(
+                loss=float(snapshot["best_loss"]),
+                F=snapshot["best_F"].copy(),
+                at=int(snapshot["best_at"][0]),
+            )
+        train_loss[:done] = snapshot["train_loss"]
+        if done > tail_start:
+            train_counts[tail_start:done] = snapshot["tail_counts"]
+
+    def save_snapshot() -> None:
+        has_best = best["at"] is not None
+        save_checkpoint(
+            checkpoint,
+            identity,
+            {
+                **{name: getattr(state, name) for name in STATE_ARRAYS},
+                "sigma": np.float64(state.sigma),
+                "noise": noise,
+                "x_prev": np.asarray(x_prev),
+                "done": np.int64(done),
+                "runtime_s": np.float64(earlier_s + time.perf_counter() - started),
+                "test_loss": np.array(test_loss),
+                "best_loss": np.float64(best["loss"]),
+                "best_F": best["F"] if has_best else np.zeros((0, 0)),
+                "best_at": np.array([best["at"]] if has_best else [], dtype=np.int64),
+                "train_loss": train_loss[:done],
+                # a presentation has at most steps_per_presentation spikes per neuron
+                "tail_counts": train_counts[tail_start:done].astype(np.uint16)
+                if done > tail_start
+                else np.zeros((0, params.n_z), dtype=np.uint16),
+            },
+        )
+
     diverged_at = None
     with progress_bar(total, f"{params.variant} training", enabled=progress) as bar:
+        bar.update(done)
+        end = 0
         for what, late, n in pieces:
             rates = Rates.of(params, what, late)
-            end = done + n
+            end += n  # the presentations before this piece ends (done may be past it)
             while done < end and diverged_at is None:
                 next_eval = eval_at[np.searchsorted(eval_at, done, side="right")]
                 m = min(per_chunk, end - done, next_eval - done)
@@ -513,6 +573,8 @@ def train(
                     if not np.isfinite(test_loss[-1]):
                         diverged_at = done
                         break
+                    if checkpoint is not None and not last:
+                        save_snapshot()
     if total == 0:
         seg_eval = test(0, n_record=n_record)
     if params.variant == "db":
@@ -542,7 +604,7 @@ def train(
         train_rates_hz=train_rates_hz,
         test_counts=test_counts,
         record=record,
-        runtime_s=time.perf_counter() - started,
+        runtime_s=earlier_s + time.perf_counter() - started,
         diverged_at=diverged_at,
         F_best=best["F"],
         best_at=best["at"],

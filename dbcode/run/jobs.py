@@ -16,7 +16,7 @@ import numpy as np
 from dbcode.data import Dataset, data_options, load_dataset, resolve_source
 from dbcode.model.params import ParameterError, Params, preset
 from dbcode.model.simulate import train
-from dbcode.run.store import Result, ResultStore, cached
+from dbcode.run.store import Result, ResultStore, cached, caching_disabled, key_for
 
 DATASET_OF = {"bars": "bars", "mnist": "mnist", "scenes": "scenes", "delays": "scenes"}
 MAX_CURVE_POINTS = 2_000
@@ -99,7 +99,7 @@ def _downsample(curve: np.ndarray, n: int = MAX_CURVE_POINTS) -> np.ndarray:
     return curve[:usable].reshape(-1, block).mean(axis=1)
 
 
-def _compute(job: Job, progress: bool | None):
+def _compute(job: Job, progress: bool | None, snapshot=None):
     data = load_data(job)
     result = train(
         job.params,
@@ -108,6 +108,7 @@ def _compute(job: Job, progress: bool | None):
         seed=job.seed,
         n_record=job.n_record,
         progress=progress,
+        checkpoint=snapshot,
     )
     s = result.state
     arrays = {
@@ -145,16 +146,27 @@ def _compute(job: Job, progress: bool | None):
 def run_network(
     job: Job, *, store: ResultStore | None = None, progress: bool | None = None, force: bool = False
 ) -> Result:
-    """Train (or load from the store) one network; returns the stored arrays and meta."""
+    """Train (or load from the store) one network; returns the stored arrays and meta.
+
+    While it trains, the store keeps a snapshot after every test evaluation, so a run
+    killed part-way (a session's end, a lost worker) resumes from its last evaluation
+    with the same bits; the snapshot is removed once the result is stored."""
     job.validate()
-    return cached(
+    snapshot = None
+    if not caching_disabled():
+        store = store if store is not None else ResultStore()
+        snapshot = store.snapshot_path(key_for("network", job.key_params(), job.seed))
+    result = cached(
         "network",
         job.key_params(),
         job.seed,
-        lambda: _compute(job, progress),
+        lambda: _compute(job, progress, snapshot),
         store=store,
         force=force,
     )
+    if snapshot is not None:
+        snapshot.unlink(missing_ok=True)
+    return result
 
 
 def default_workers() -> int:

@@ -61,6 +61,7 @@ __all__ = [
 
 KIND_PATTERN = re.compile(r"^[A-Za-z0-9_.]+(?:-[A-Za-z0-9_.]+)*$")
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+-[0-9a-f]{24}$")
+SNAPSHOT_SUFFIX = ".snapshot.npz"
 
 
 def _canonical_json(obj: Any) -> str:
@@ -177,6 +178,12 @@ class ResultStore:
         if not KEY_PATTERN.match(key):
             raise ValueError(f"not a cache key: {key!r}")
         return self.root / f"{key}.npz", self.root / f"{key}.json"
+
+    def snapshot_path(self, key: str) -> Path:
+        """Where the training snapshot of the entry ``key`` lives while it is computed
+        (see :mod:`dbcode.model.checkpoints`): a computation killed part-way resumes
+        from it."""
+        return self.root / f"{self._paths(key)[0].stem}{SNAPSHOT_SUFFIX}"
 
     def __contains__(self, key: str) -> bool:
         """Whether an entry exists (without verifying it; :meth:`get` does)."""
@@ -299,14 +306,18 @@ class ResultStore:
             path.unlink(missing_ok=True)
 
     def clear(self) -> None:
-        """Remove all entries, claims and left-over temporary files (nothing else)."""
+        """Remove all entries, claims, training snapshots and left-over temporary files
+        (nothing else)."""
         if not self.root.is_dir():
             return
         for path in self.root.iterdir():
             stem, suffix = path.stem, path.suffix
             is_entry = suffix in (".npz", ".json", ".claim") and KEY_PATTERN.match(stem)
             is_temp = path.name.startswith(".") and path.name.endswith(".tmp")
-            if path.is_file() and (is_entry or is_temp):
+            is_snapshot = path.name.endswith(SNAPSHOT_SUFFIX) and KEY_PATTERN.match(
+                path.name[: -len(SNAPSHOT_SUFFIX)]
+            )
+            if path.is_file() and (is_entry or is_temp or is_snapshot):
                 path.unlink()
 
     @contextmanager
