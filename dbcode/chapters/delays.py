@@ -175,6 +175,12 @@ def weight_rows(F: np.ndarray, kind: str) -> np.ndarray:
     raise ValueError(f"kind must be 'scenes' or 'mnist', got {kind!r}")
 
 
+def similarity_text(value: float) -> str:
+    """A weight similarity with two decimals, never ``-0.00`` (a mean cosine of -0.003 is
+    zero at that precision, and a minus sign would suggest anti-aligned fields)."""
+    return f"{round(value, 2) + 0.0:.2f}"
+
+
 def weight_similarity(F: np.ndarray, kind: str) -> float:
     """Mean pairwise cosine of :func:`weight_rows` (1: all neurons alike)."""
     return mean_pairwise_cosine(weight_rows(F, kind))
@@ -401,7 +407,7 @@ def plot_collapsed_fields(
         plot_fields(axes, r.arrays["F"], order)
         axes[cols // 2].set_title(
             f"{CONDITION_LABELS[c]}: L = {summary[(beta, c)]['loss'][k]:.4f}, "
-            f"similarity {round(summary[(beta, c)]['similarity'][k], 2) + 0.0:.2f}",
+            f"similarity {similarity_text(summary[(beta, c)]['similarity'][k])}",
             fontsize=9,
         )
     fig.suptitle(rf"Receptive fields $F_{{on}} - F_{{off}}$ at $\Delta t$ = {dt:g} ms", fontsize=10)
@@ -506,10 +512,10 @@ def explore(dt: float = 2.0, n_presentations: int = 0, seed: int = 0) -> plt.Fig
         ax.set_xlim(0, n_img * p.t_present)
         ax.set_ylabel("neuron")
         ax.tick_params(labelbottom=row == 1)
-        sim = round(weight_similarity(r.arrays["F"], "scenes"), 2) + 0.0
+        sim = similarity_text(weight_similarity(r.arrays["F"], "scenes"))
         ax.set_title(
             f"{LABELS[c]}, Δt = {p.dt:g} ms, {p.n_presentations} presentations: "
-            f"L = {last_loss(r.arrays['test_loss']):.4f}, similarity {sim:.2f}",
+            f"L = {last_loss(r.arrays['test_loss']):.4f}, similarity {sim}",
             fontsize=9,
         )
         if row == 1:

@@ -26,6 +26,7 @@ from dbcode.chapters.delays import (
     mean_input_baseline,
     mnist_jobs,
     scan_job,
+    similarity_text,
     sweep_jobs,
 )
 from dbcode.run.jobs import load_data
@@ -284,7 +285,7 @@ def scan_table(scan: Mapping, beta: float) -> str:
             else:
                 cells.append(
                     f"{v['loss'][k]:.4f} (lowest {v['lowest'][k]:.4f}), similarity "
-                    f"{v['similarity'][k]:.2f}, {v['runtime_s'][k] / 60:.0f} min"
+                    f"{similarity_text(v['similarity'][k])}, {v['runtime_s'][k] / 60:.0f} min"
                 )
         lines.append(f"| {dt:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -230,3 +230,12 @@ def test_paper_scan_submits_the_main_beta_pairwise_from_the_longest_delay():
     delays = [k[2] for k in first[::2]]
     assert delays == sorted(dx.DELAYS["paper"], reverse=True)
     assert [k[2] for k in first[1::2]] == delays
+
+
+def test_a_similarity_that_rounds_to_zero_has_no_minus_sign():
+    assert [dx.similarity_text(v) for v in (-0.003, 0.004, -0.2, 0.755)] == [
+        "0.00",
+        "0.00",
+        "-0.20",
+        "0.76",
+    ]
